@@ -1,0 +1,56 @@
+"""The `amazon-bridge` command.
+
+Sub-commands live next to the code they drive (jobs/, admin_ui/, sandbox/) and are imported only when
+called, so `bridge` itself never imports Flask or RQ and `amazon-bridge --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> "module:attribute" of a click command or group
+LAZY_COMMANDS: dict[str, str] = {
+    "sandbox": "sandbox.cli:sandbox",
+    "db": "bridge.storage.cli:db",
+    "stores": "bridge.storage.cli:stores",
+    "sync": "jobs.cli:sync",
+    "worker": "jobs.cli:worker",
+    "scheduler": "jobs.cli:scheduler",
+    "demo": "jobs.demo:demo",
+    "web": "admin_ui.cli:web",
+    "users": "admin_ui.cli:users",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use (click's documented lazy-loading pattern)."""
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy_commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_commands:
+            module_name, attr = self.lazy_commands[cmd_name].split(":")
+            return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="AMAZON_BRIDGE_CONFIG",
+    help="Settings file (TOML). Default: ./config.toml if present, else built-in defaults.",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Amazon orders into Magento 2 / Adobe Commerce, exactly once."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
