@@ -1,0 +1,1 @@
+"""Persistence: models, engines/sessions outside Flask, migrations."""

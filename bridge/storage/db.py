@@ -1,0 +1,78 @@
+"""Engines and sessions outside Flask (workers, CLI, tests).
+
+SQLite is the embedded default and several worker processes write to it, so every connection gets WAL
+journaling and a busy timeout; PostgreSQL needs nothing special.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from bridge.config import DatabaseSettings
+
+
+def engine_options(settings: DatabaseSettings) -> dict:
+    """Keyword arguments for `create_engine` (also given to Flask-SQLAlchemy)."""
+    url = make_url(settings.url)
+    if url.get_backend_name() == "sqlite":
+        return {"connect_args": {"timeout": settings.busy_timeout_ms / 1000}}
+    return {"pool_pre_ping": True}
+
+
+def _ensure_sqlite_dir(url_text: str) -> None:
+    url = make_url(url_text)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL + busy timeout on every new SQLite connection; a no-op for other databases."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every sqlite test
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def make_engine(settings: DatabaseSettings) -> Engine:
+    _ensure_sqlite_dir(settings.url)
+    engine = create_engine(settings.url, **engine_options(settings))
+    configure_sqlite(engine, settings.busy_timeout_ms)
+    return engine
+
+
+class Database:
+    """One engine and its session factory, for code that runs outside Flask."""
+
+    def __init__(self, settings: DatabaseSettings):
+        self.settings = settings
+        self.engine = make_engine(settings)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        session = self.sessionmaker()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

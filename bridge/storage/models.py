@@ -1,0 +1,346 @@
+"""Database models (SQLAlchemy 2.0 declarative, typed).
+
+Plain SQLAlchemy, so workers and the CLI use them without Flask; the admin app binds the same `Base`
+through Flask-SQLAlchemy (`SQLAlchemy(model_class=Base)`), and Alembic migrations read `Base.metadata`.
+Money columns are Numeric and come back as Decimal; datetimes are stored as UTC and returned aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC, returns timezone-aware UTC (SQLite drops tzinfo; this puts it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; the bridge stores UTC-aware datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+Money = Numeric(18, 4, asdecimal=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money, dict[str, Any]: JSON}
+
+
+class ImportState(StrEnum):
+    """Where an Amazon order stands on its way to becoming a Commerce order."""
+
+    WAITING = "waiting"  # not importable yet (Pending, PendingAvailability, FBA not yet Shipped...)
+    QUEUED = "queued"  # should become a Commerce order; a job will create it
+    IMPORTED = "imported"  # the Commerce order exists and is linked
+    ERROR = "error"  # creation failed (unknown SKU, no stock, totals mismatch...); retried every sync
+    SKIPPED = "skipped"  # never created: import disabled, placed before import-from, FBA off, canceled
+
+
+class Store(Base):
+    """An Amazon store: one seller account on one marketplace, imported into one Magento store view."""
+
+    __tablename__ = "store"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    seller_id: Mapped[str] = mapped_column(String(64))
+    marketplace_id: Mapped[str] = mapped_column(String(32))
+    region: Mapped[str] = mapped_column(String(8), default="NA")
+    # Name of the environment variable that holds this seller's LWA refresh token (never the token).
+    refresh_token_env: Mapped[str] = mapped_column(String(128))
+    seller_central_url: Mapped[str] = mapped_column(String(255), default="https://sellercentral.amazon.com")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    connected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order_settings: Mapped[StoreOrderSettings] = relationship(
+        back_populates="store", uselist=False, cascade="all, delete-orphan"
+    )
+    cursor: Mapped[SyncCursor | None] = relationship(
+        back_populates="store", uselist=False, cascade="all, delete-orphan"
+    )
+
+
+class StoreOrderSettings(Base):
+    """ASC's Order Settings for one store (see bridge.order_settings for meanings and defaults)."""
+
+    __tablename__ = "store_order_settings"
+
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
+    import_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    store_view_code: Mapped[str] = mapped_column(String(64), default="default")
+    customer_creation: Mapped[str] = mapped_column(String(32), default="guest")
+    predefined_customer_email: Mapped[str | None] = mapped_column(String(255))
+    order_number_source: Mapped[str] = mapped_column(String(16), default="magento")
+    order_number_prefix: Mapped[str] = mapped_column(String(32), default="")
+    reserve_pending: Mapped[bool] = mapped_column(Boolean, default=True)
+    stock_handling: Mapped[str] = mapped_column(String(32), default="none")
+    order_status_mode: Mapped[str] = mapped_column(String(16), default="default")
+    custom_processing_status: Mapped[str | None] = mapped_column(String(64))
+    payment_method: Mapped[str] = mapped_column(String(64), default="purchaseorder")
+    shipping_methods: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: {"*": "flatrate_flatrate"})
+    import_fba: Mapped[bool] = mapped_column(Boolean, default=True)
+    create_invoice: Mapped[bool] = mapped_column(Boolean, default=True)
+    import_from: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    store: Mapped[Store] = relationship(back_populates="order_settings")
+
+
+class SkuMapping(Base):
+    """Amazon seller SKU -> Commerce catalog SKU, per store (ASC: listing's catalog SKU; else the same SKU)."""
+
+    __tablename__ = "sku_mapping"
+    __table_args__ = (UniqueConstraint("store_id", "seller_sku", name="uq_sku_mapping_store_seller_sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"), index=True)
+    seller_sku: Mapped[str] = mapped_column(String(255))
+    catalog_sku: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SyncCursor(Base):
+    """How far the pull of Amazon changes got for a store.
+
+    `last_updated_after` moves only after a whole pass is stored. While a pass is under way,
+    `pass_*` and `next_token` remember where it is, so a crash between pages resumes instead of
+    re-reading (searchOrders allows one page per ~3 minutes once the burst is spent).
+    """
+
+    __tablename__ = "sync_cursor"
+
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
+    last_updated_after: Mapped[datetime | None] = mapped_column()
+    pass_after: Mapped[datetime | None] = mapped_column()
+    pass_before: Mapped[datetime | None] = mapped_column()
+    next_token: Mapped[str | None] = mapped_column(Text)
+    pass_started_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    store: Mapped[Store] = relationship(back_populates="cursor")
+
+
+class SyncRun(Base):
+    """One sync pass of one store: what it saw and did (shown on the Sync status page)."""
+
+    __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_sync_run_store_started", "store_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    result: Mapped[str] = mapped_column(String(16), default="running")  # running | ok | failed
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    orders_seen: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    error_text: Mapped[str | None] = mapped_column(Text)
+
+
+class AmazonOrderRecord(Base):
+    """The bridge's copy of one Amazon order: latest snapshot, import state and the Commerce order it became.
+
+    (store_id, amazon_order_id) is unique: the database itself refuses a second copy of an order.
+    """
+
+    __tablename__ = "amazon_order"
+    __table_args__ = (
+        UniqueConstraint("store_id", "amazon_order_id", name="uq_amazon_order_store_order"),
+        Index("ix_amazon_order_store_purchase", "store_id", "purchase_date"),
+        Index("ix_amazon_order_store_state", "store_id", "import_state"),
+        Index("ix_amazon_order_store_status", "store_id", "status"),
+        Index("ix_amazon_order_store_total", "store_id", "order_total"),
+        Index("ix_amazon_order_store_buyer", "store_id", "buyer_name"),
+        Index("ix_amazon_order_magento", "magento_increment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"))
+    amazon_order_id: Mapped[str] = mapped_column(String(32))
+    marketplace_id: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))  # AmazonStatus value, or ASC's own "Completed"/"Error"
+    fulfillment_channel: Mapped[str] = mapped_column(String(8))
+    purchase_date: Mapped[datetime] = mapped_column()
+    last_updated: Mapped[datetime] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3))
+    order_total: Mapped[Decimal] = mapped_column(Money)
+    buyer_name: Mapped[str | None] = mapped_column(String(255))
+    ship_service_level: Mapped[str | None] = mapped_column(String(64))
+    items_shipped: Mapped[int] = mapped_column(Integer, default=0)
+    items_unshipped: Mapped[int] = mapped_column(Integer, default=0)
+    is_prime: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_business: Mapped[bool] = mapped_column(Boolean, default=False)
+    latest_ship_date: Mapped[datetime | None] = mapped_column()
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)  # Amazon's JSON as last received (v2026 shape)
+    snapshot_version: Mapped[str] = mapped_column(String(16), default="2026-01-01")
+
+    import_state: Mapped[str] = mapped_column(String(16), default=ImportState.WAITING.value)
+    notes: Mapped[str | None] = mapped_column(Text)  # ASC's "Order Notes" / "Last Action"
+    last_error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    magento_entity_id: Mapped[int | None] = mapped_column(Integer)
+    magento_increment_id: Mapped[str | None] = mapped_column(String(64))
+    stock_applied: Mapped[bool] = mapped_column(Boolean, default=False)  # MFN source decrement done once
+    invoiced: Mapped[bool] = mapped_column(Boolean, default=False)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # Per-order claim with a lease: the worker holding an unexpired claim is the only one importing it.
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    claim_expires_at: Mapped[datetime | None] = mapped_column()
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    store: Mapped[Store] = relationship()
+    items: Mapped[list[AmazonOrderItemRecord]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="AmazonOrderItemRecord.id"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
+    )
+
+
+class AmazonOrderItemRecord(Base):
+    __tablename__ = "amazon_order_item"
+    __table_args__ = (UniqueConstraint("order_id", "order_item_id", name="uq_amazon_order_item_order_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("amazon_order.id", ondelete="CASCADE"))
+    order_item_id: Mapped[str] = mapped_column(String(64))
+    seller_sku: Mapped[str] = mapped_column(String(255))
+    asin: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    condition: Mapped[str | None] = mapped_column(String(64))
+    qty_ordered: Mapped[int] = mapped_column(Integer)
+    qty_shipped: Mapped[int] = mapped_column(Integer, default=0)
+    item_price: Mapped[Decimal] = mapped_column(Money)
+    item_tax: Mapped[Decimal] = mapped_column(Money)
+    shipping_price: Mapped[Decimal] = mapped_column(Money)
+    shipping_tax: Mapped[Decimal] = mapped_column(Money)
+    promotion_discount: Mapped[Decimal] = mapped_column(Money)
+
+    order: Mapped[AmazonOrderRecord] = relationship(back_populates="items")
+
+
+class OrderEvent(Base):
+    """The bridge's history of one order: what happened, when, by whom, with the error text."""
+
+    __tablename__ = "order_event"
+    __table_args__ = (Index("ix_order_event_order", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("amazon_order.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))  # e.g. seen, status_changed, imported, error, retry, ...
+    message: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64), default="sync")  # "sync", "worker", or a user name
+
+    order: Mapped[AmazonOrderRecord] = relationship(back_populates="events")
+
+
+class ActionState(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"  # submitted to Amazon, result pending (feeds)
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboundAction(Base):
+    """Something to tell Amazon (cancel, shipment, refund), queued by the admin or the Commerce sync.
+
+    Recorded before it is sent, so a crash never loses a merchant's request, and sent at most once per
+    (order, kind, key) thanks to the unique constraint.
+    """
+
+    __tablename__ = "outbound_action"
+    __table_args__ = (
+        UniqueConstraint("order_id", "kind", "dedupe_key", name="uq_outbound_action_order_kind_key"),
+        Index("ix_outbound_action_state", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("amazon_order.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # cancel | shipment | refund
+    dedupe_key: Mapped[str] = mapped_column(String(128), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default=ActionState.QUEUED.value)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    result: Mapped[str | None] = mapped_column(Text)
+    feed_id: Mapped[str | None] = mapped_column(String(64))
+
+    order: Mapped[AmazonOrderRecord] = relationship()
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"  # reads
+    OPERATOR = "operator"  # also cancels, retries, edits addresses
+    ADMIN = "admin"  # also settings and users
+
+
+class User(Base):
+    """An admin-UI user. Passwords are stored hashed (werkzeug scrypt/pbkdf2), never in clear."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.VIEWER.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
