@@ -1,0 +1,66 @@
+"""What a process needs to do the bridge's work: settings, database, Redis, and API clients.
+
+One object per process (worker, CLI, web app), built from settings; clients are created on demand so a
+command that needs only the database never touches Amazon or Magento.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+
+import redis
+
+from bridge.config import Settings, load_settings
+from bridge.storage.db import Database
+from bridge.storage.models import Store
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, amazon_rate_scale: float = 1.0):
+        self.settings = settings
+        self.amazon_rate_scale = amazon_rate_scale
+
+    @classmethod
+    def from_config(cls, path: str | None = None) -> Runtime:
+        return cls(load_settings(path), amazon_rate_scale=float(os.environ.get("AMAZON_BRIDGE_RATE_SCALE", "1")))
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.settings.redis.url)
+
+    def amazon_client(self, store: Store):
+        """The SP-API client for one store (its seller's refresh token comes from the environment)."""
+        from bridge.amazon.client import AmazonClient
+
+        token = os.environ.get(store.refresh_token_env, "")
+        if not token:
+            from bridge.amazon.errors import AmazonAuthError
+
+            raise AmazonAuthError(
+                f"store {store.code}: the LWA refresh token is missing; set the environment variable "
+                f"{store.refresh_token_env}"
+            )
+        return AmazonClient(
+            self.settings.amazon,
+            refresh_token=token,
+            seller_id=store.seller_id,
+            marketplace_ids=[store.marketplace_id],
+            redis=self.redis,
+            rate_scale=self.amazon_rate_scale,
+        )
+
+    def magento_client(self, store_code: str | None = None):
+        from bridge.magento.client import MagentoClient
+
+        return MagentoClient(self.settings.magento, store_code=store_code)
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()
+        if "redis" in self.__dict__:
+            self.redis.close()

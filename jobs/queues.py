@@ -1,0 +1,84 @@
+"""Queue names and enqueue helpers: the one place that decides job ids, retries and time-outs.
+
+Job ids are derived from the work (store, order), and enqueued with `unique=True`, so the same work
+queued twice while the first is still pending is one job, not two.
+"""
+
+from __future__ import annotations
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Job
+
+SYNC = "sync"
+ORDERS = "orders"
+ACTIONS = "actions"
+ALL_QUEUES = (SYNC, ORDERS, ACTIONS)
+
+# Back-off for transient failures (Amazon/Magento down, throttled beyond the client's own retries).
+RETRY = Retry(max=5, interval=[10, 30, 120, 300, 900])
+RESULT_TTL = 3600
+FAILURE_TTL = 7 * 24 * 3600  # failed jobs stay visible for a week, then their unique id frees up
+
+
+def queue(name: str, connection: Redis) -> Queue:
+    return Queue(name, connection=connection)
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)
+
+
+def sync_job_id(store_id: int) -> str:
+    return f"sync-store-{store_id}"
+
+
+def import_job_id(store_id: int, amazon_order_id: str) -> str:
+    return f"import-{store_id}-{_safe(amazon_order_id)}"
+
+
+def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int) -> Job | None:
+    """Enqueue unless a job with this id is still queued/running; a finished or failed one is replaced."""
+    existing = Job.fetch(job_id, connection=q.connection) if Job.exists(job_id, connection=q.connection) else None
+    if existing is not None:
+        status = existing.get_status(refresh=True)
+        if status in ("queued", "started", "scheduled", "deferred"):
+            return None
+        existing.delete()
+    try:
+        return q.enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            unique=True,
+            retry=RETRY,
+            job_timeout=timeout,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+        )
+    except DuplicateJobError:
+        return None
+
+
+def enqueue_sync(connection: Redis, store_id: int) -> Job | None:
+    return _enqueue_unique(
+        queue(SYNC, connection), "jobs.tasks.sync_store", sync_job_id(store_id), store_id, timeout=3600
+    )
+
+
+def enqueue_import(connection: Redis, store_id: int, amazon_order_id: str) -> Job | None:
+    return _enqueue_unique(
+        queue(ORDERS, connection),
+        "jobs.tasks.import_order",
+        import_job_id(store_id, amazon_order_id),
+        store_id,
+        amazon_order_id,
+        timeout=600,
+    )
+
+
+def enqueue_actions(connection: Redis, store_id: int) -> Job | None:
+    return _enqueue_unique(
+        queue(ACTIONS, connection), "jobs.tasks.send_actions", f"actions-store-{store_id}", store_id, timeout=1800
+    )
