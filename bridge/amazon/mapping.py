@@ -1,0 +1,584 @@
+"""Amazon order JSON (Orders API v2026-01-01, or v0) -> the bridge's `AmazonOrder`.
+
+The only place that reads raw Amazon order dicts. Input is the JSON-shaped dict (Amazon's camelCase
+keys) exactly as the API sent it; amounts may be strings (as Amazon sends them), Decimals (JSON parsed
+with `parse_float=Decimal`) or ints. Anything malformed raises `AmazonDataError` naming the order and
+the field path, so one bad order is parked with a readable message instead of a KeyError in a job log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bridge.amazon.errors import AmazonDataError
+from bridge.domain import (
+    ZERO,
+    Address,
+    AmazonOrder,
+    AmazonOrderItem,
+    AmazonStatus,
+    FulfillmentChannel,
+    TrackingPackage,
+)
+
+__all__ = ["AmazonDataError", "order_from_v0", "order_from_v2026", "parse_amazon_datetime", "STATUS_FROM_V2026"]
+
+STATUS_FROM_V2026: dict[str, AmazonStatus] = {
+    "PENDING": AmazonStatus.PENDING,
+    "PENDING_AVAILABILITY": AmazonStatus.PENDING_AVAILABILITY,
+    "UNSHIPPED": AmazonStatus.UNSHIPPED,
+    "PARTIALLY_SHIPPED": AmazonStatus.PARTIALLY_SHIPPED,
+    "SHIPPED": AmazonStatus.SHIPPED,
+    "CANCELLED": AmazonStatus.CANCELED,
+    "UNFULFILLABLE": AmazonStatus.UNFULFILLABLE,
+}
+
+STATUS_FROM_V0: dict[str, AmazonStatus] = {s.value: s for s in AmazonStatus}
+# v0-only status: "All items in the order have been shipped", the invoice is not confirmed yet (CN).
+STATUS_FROM_V0["InvoiceUnconfirmed"] = AmazonStatus.SHIPPED
+
+CHANNEL_FROM_V2026 = {"MERCHANT": FulfillmentChannel.MFN, "AMAZON": FulfillmentChannel.AFN}
+
+# Currency per marketplace, used only when an order carries no money at all (v0 Pending orders omit
+# prices), so the domain object still has its currency.
+MARKETPLACE_CURRENCY = {
+    "ATVPDKIKX0DER": "USD",
+    "A2EUQ1WTGCTBG2": "CAD",
+    "A1AM78C64UM0Y8": "MXN",
+    "A2Q3Y263D00KWC": "BRL",
+    "A1F83G8C2ARO7P": "GBP",
+    "A1PA6795UKMFR9": "EUR",
+    "A13V1IB3VIYZZH": "EUR",
+    "APJ6JRA9NG5V4": "EUR",
+    "A1RKKUPIHCS9HS": "EUR",
+    "A1805IZSGTT6HS": "EUR",
+    "AMEN7PMS3EDWL": "EUR",
+    "A28R8C7NBKEWEA": "EUR",
+    "A2NODRKZP88ZB9": "SEK",
+    "A1C3SOZRARQ6R3": "PLN",
+    "A33AVAJ2PDY3EV": "TRY",
+    "A21TJRUUN4KGV": "INR",
+    "A1VC38T7YXB528": "JPY",
+    "A39IBJ37TRP1C6": "AUD",
+    "A19VAU5U5O7RUS": "SGD",
+    "A2VIGQ35RCS4UG": "AED",
+    "A17E79C6D8DWNP": "SAR",
+    "ARBP9OOSHTCHU": "EGP",
+    "AE08WJ6YKNBMC": "ZAR",
+}
+
+
+def parse_amazon_datetime(value: str) -> datetime:
+    """ISO 8601 (with `Z` or an offset, optional fractions) -> aware UTC datetime; naive means UTC."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+class _Reader:
+    """Typed access to one order's JSON, turning every problem into `AmazonDataError` with a path."""
+
+    def __init__(self, order_id: str | None) -> None:
+        self.order_id = order_id
+        self.currency: str | None = None
+
+    def fail(self, path: str, problem: str) -> AmazonDataError:
+        return AmazonDataError(self.order_id, path, problem)
+
+    def obj(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> Mapping[str, Any]:
+        value = parent.get(key)
+        if value is None:
+            if required:
+                raise self.fail(path, "missing")
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(path, f"expected an object, got {type(value).__name__}")
+        return value
+
+    def list(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> list[Any]:
+        value = parent.get(key)
+        if value is None:
+            if required:
+                raise self.fail(path, "missing")
+            return []
+        if not isinstance(value, list):
+            raise self.fail(path, f"expected a list, got {type(value).__name__}")
+        return value
+
+    def str(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
+        value = parent.get(key)
+        if value is None or value == "":
+            if required:
+                raise self.fail(path, "missing")
+            return None
+        if not isinstance(value, str):
+            raise self.fail(path, f"expected text, got {type(value).__name__}")
+        return value
+
+    def int(self, parent: Mapping[str, Any], key: str, path: str, *, default: int | None = None) -> int:
+        value = parent.get(key)
+        if value is None:
+            if default is None:
+                raise self.fail(path, "missing")
+            return default
+        if isinstance(value, bool):
+            raise self.fail(path, "expected a whole number, got a boolean")
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if not isinstance(value, int):
+            raise self.fail(path, f"expected a whole number, got {value!r}")
+        if value < 0:
+            raise self.fail(path, f"must not be negative, got {value}")
+        return value
+
+    def bool(self, parent: Mapping[str, Any], key: str, path: str) -> bool:
+        """Booleans; v0 sends some as the strings "true"/"false"."""
+        value = parent.get(key)
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise self.fail(path, f"expected true or false, got {value!r}")
+
+    def datetime(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> datetime | None:
+        value = self.str(parent, key, path, required=required)
+        if value is None:
+            return None
+        try:
+            return parse_amazon_datetime(value)
+        except ValueError:
+            raise self.fail(path, f"not an ISO 8601 date-time: {value!r}") from None
+
+    def amount(self, value: Any, path: str) -> Decimal:
+        if isinstance(value, bool) or value is None:
+            raise self.fail(path, f"expected a decimal amount, got {value!r}")
+        if isinstance(value, float):
+            value = repr(value)  # shortest round-trip text, never the binary expansion
+        try:
+            amount = Decimal(value) if isinstance(value, str | int | Decimal) else None
+        except (InvalidOperation, ValueError):
+            amount = None
+        if amount is None or not amount.is_finite():
+            raise self.fail(path, f"expected a decimal amount, got {value!r}")
+        return amount
+
+    def money(
+        self, parent: Mapping[str, Any], key: str, path: str, *, amount_key: str, currency_key: str
+    ) -> Decimal | None:
+        """A Money object's amount (None when absent); its currency must match the order's."""
+        money = self.obj(parent, key, path)
+        if not money:
+            return None
+        if amount_key not in money:
+            raise self.fail(f"{path}.{amount_key}", "missing")
+        amount = self.amount(money[amount_key], f"{path}.{amount_key}")
+        currency = self.str(money, currency_key, f"{path}.{currency_key}")
+        if currency is not None:
+            if self.currency is None:
+                self.currency = currency
+            elif currency != self.currency:
+                raise self.fail(
+                    f"{path}.{currency_key}", f"currency {currency} differs from the order's {self.currency}"
+                )
+        return amount
+
+
+def _unit_price(row_total: Decimal, qty: int) -> Decimal:
+    """Row total / quantity at the row total's precision (JPY has no cents); 4 places if not exact."""
+    if not qty:
+        return ZERO
+    exponent = row_total.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    unit = row_total / qty
+    exact = unit.quantize(Decimal(1).scaleb(-places))
+    return exact if exact * qty == row_total else unit.quantize(Decimal("0.0001"))
+
+
+def _money26(r: _Reader, parent: Mapping[str, Any], key: str, path: str) -> Decimal | None:
+    return r.money(parent, key, path, amount_key="amount", currency_key="currencyCode")
+
+
+def _money0(r: _Reader, parent: Mapping[str, Any], key: str, path: str) -> Decimal:
+    value = r.money(parent, key, path, amount_key="Amount", currency_key="CurrencyCode")
+    return ZERO if value is None else value
+
+
+# --------------------------------------------------------------------------------------------- v2026
+
+
+def _address26(r: _Reader, data: Mapping[str, Any], path: str) -> Address | None:
+    if not data:
+        return None
+
+    def s(key: str) -> str | None:
+        return r.str(data, key, f"{path}.{key}")
+
+    address = Address(
+        name=s("name"),
+        company=s("companyName"),
+        line1=s("addressLine1"),
+        line2=s("addressLine2"),
+        line3=s("addressLine3"),
+        city=s("city"),
+        district=s("districtOrCounty"),
+        region=s("stateOrRegion"),
+        postal_code=s("postalCode"),
+        country_code=s("countryCode"),
+        phone=s("phone"),
+        address_type=(s("addressType") or "").upper() or None,
+    )
+    return None if address == Address() else address
+
+
+def _item26(r: _Reader, item: Any, path: str, status: AmazonStatus) -> AmazonOrderItem:
+    if not isinstance(item, Mapping):
+        raise r.fail(path, "expected an object")
+    item_id = r.str(item, "orderItemId", f"{path}.orderItemId", required=True)
+    assert item_id is not None
+    qty = r.int(item, "quantityOrdered", f"{path}.quantityOrdered")
+    product = r.obj(item, "product", f"{path}.product", required=True)
+    sku = r.str(product, "sellerSku", f"{path}.product.sellerSku", required=True)
+    assert sku is not None
+    unit_price = _money26(r, r.obj(product, "price", f"{path}.product.price"), "unitPrice",
+                          f"{path}.product.price.unitPrice")
+
+    parts = {key: ZERO for key in ("item", "item_tax", "shipping", "shipping_tax", "promotion",
+                                   "shipping_discount", "gift_wrap", "gift_wrap_tax", "other")}
+    proceeds = r.obj(item, "proceeds", f"{path}.proceeds")
+    has_item_breakdown = False
+    for i, bd in enumerate(r.list(proceeds, "breakdowns", f"{path}.proceeds.breakdowns")):
+        bpath = f"{path}.proceeds.breakdowns[{i}]"
+        if not isinstance(bd, Mapping):
+            raise r.fail(bpath, "expected an object")
+        kind = r.str(bd, "type", f"{bpath}.type", required=True)
+        subtotal = _money26(r, bd, "subtotal", f"{bpath}.subtotal")
+        if subtotal is None:
+            raise r.fail(f"{bpath}.subtotal", "missing")
+        detailed: dict[str, Decimal] = {}
+        for j, det in enumerate(r.list(bd, "detailedBreakdowns", f"{bpath}.detailedBreakdowns")):
+            dpath = f"{bpath}.detailedBreakdowns[{j}]"
+            if not isinstance(det, Mapping):
+                raise r.fail(dpath, "expected an object")
+            subtype = r.str(det, "subtype", f"{dpath}.subtype") or "OTHER"
+            value = _money26(r, det, "value", f"{dpath}.value") or ZERO
+            detailed[subtype] = detailed.get(subtype, ZERO) + value
+        if kind == "ITEM":
+            parts["item"] += subtotal
+            has_item_breakdown = True
+        elif kind == "SHIPPING":
+            parts["shipping"] += subtotal
+        elif kind == "GIFT_WRAP":
+            parts["gift_wrap"] += subtotal
+        elif kind in ("COD_FEE", "OTHER"):
+            parts["other"] += subtotal
+        elif kind == "TAX":
+            # The subtotal is the truth; its detailed breakdowns only say where it belongs. Whatever is not
+            # attributed to shipping, gift wrap or other charges is item tax, so the sum always matches.
+            shipping_tax = detailed.get("SHIPPING", ZERO)
+            gift_wrap_tax = detailed.get("GIFT_WRAP", ZERO)
+            other_tax = sum((v for k, v in detailed.items() if k not in ("ITEM", "SHIPPING", "GIFT_WRAP")), ZERO)
+            parts["shipping_tax"] += shipping_tax
+            parts["gift_wrap_tax"] += gift_wrap_tax
+            parts["other"] += other_tax
+            parts["item_tax"] += subtotal - shipping_tax - gift_wrap_tax - other_tax
+        elif kind == "DISCOUNT":
+            # Stored as positive numbers that reduce the total, whatever sign Amazon uses.
+            shipping_discount = abs(detailed.get("SHIPPING", ZERO))
+            parts["shipping_discount"] += shipping_discount
+            parts["promotion"] += abs(subtotal) - shipping_discount
+        else:
+            parts["other"] += subtotal  # a category newer than this code: keep the money, never drop it
+
+    if not has_item_breakdown and unit_price is not None:
+        parts["item"] = unit_price * qty  # proceeds not requested (or Pending): the list price
+    if unit_price is None:
+        unit_price = _unit_price(parts["item"], qty)
+
+    fulfillment = r.obj(item, "fulfillment", f"{path}.fulfillment")
+    default_shipped = qty if status is AmazonStatus.SHIPPED else 0
+    shipped = r.int(fulfillment, "quantityFulfilled", f"{path}.fulfillment.quantityFulfilled",
+                    default=default_shipped)
+
+    promotion_ids = []
+    promotion = r.obj(item, "promotion", f"{path}.promotion")
+    for i, p in enumerate(r.list(promotion, "breakdowns", f"{path}.promotion.breakdowns")):
+        if isinstance(p, Mapping):
+            pid = r.str(p, "promotionId", f"{path}.promotion.breakdowns[{i}].promotionId")
+            if pid:
+                promotion_ids.append(pid)
+
+    cancellation = r.obj(item, "cancellation", f"{path}.cancellation")
+    request = r.obj(cancellation, "cancellationRequest", f"{path}.cancellation.cancellationRequest")
+    execution = r.obj(cancellation, "cancellationExecution", f"{path}.cancellation.cancellationExecution")
+    requester = r.str(request, "requester", f"{path}.cancellation.cancellationRequest.requester")
+    cancel_reason = r.str(request, "cancelReason", f"{path}.cancellation.cancellationRequest.cancelReason") or r.str(
+        execution, "cancelReason", f"{path}.cancellation.cancellationExecution.cancelReason"
+    )
+    condition = r.obj(product, "condition", f"{path}.product.condition")
+
+    return AmazonOrderItem(
+        order_item_id=item_id,
+        seller_sku=sku,
+        asin=r.str(product, "asin", f"{path}.product.asin"),
+        title=r.str(product, "title", f"{path}.product.title") or sku,
+        quantity_ordered=qty,
+        quantity_shipped=shipped,
+        unit_price=unit_price,
+        item_price=parts["item"],
+        item_tax=parts["item_tax"],
+        shipping_price=parts["shipping"],
+        shipping_tax=parts["shipping_tax"],
+        promotion_discount=parts["promotion"],
+        shipping_discount=parts["shipping_discount"],
+        gift_wrap_price=parts["gift_wrap"],
+        gift_wrap_tax=parts["gift_wrap_tax"],
+        other_charges=parts["other"],
+        condition=r.str(condition, "conditionType", f"{path}.product.condition.conditionType"),
+        promotion_ids=tuple(promotion_ids),
+        buyer_requested_cancel=bool(request) and (requester or "BUYER") == "BUYER",
+        cancel_reason=cancel_reason,
+    )
+
+
+def _package26(r: _Reader, pkg: Any, path: str) -> TrackingPackage:
+    if not isinstance(pkg, Mapping):
+        raise r.fail(path, "expected an object")
+    items = []
+    for i, pi in enumerate(r.list(pkg, "packageItems", f"{path}.packageItems")):
+        ipath = f"{path}.packageItems[{i}]"
+        if not isinstance(pi, Mapping):
+            raise r.fail(ipath, "expected an object")
+        oid = r.str(pi, "orderItemId", f"{ipath}.orderItemId", required=True)
+        items.append((str(oid), r.int(pi, "quantity", f"{ipath}.quantity")))
+    ref = r.str(pkg, "packageReferenceId", f"{path}.packageReferenceId", required=True)
+    return TrackingPackage(
+        package_reference_id=str(ref),
+        carrier=r.str(pkg, "carrier", f"{path}.carrier"),
+        tracking_number=r.str(pkg, "trackingNumber", f"{path}.trackingNumber"),
+        shipping_service=r.str(pkg, "shippingService", f"{path}.shippingService"),
+        ship_time=r.datetime(pkg, "shipTime", f"{path}.shipTime"),
+        items=tuple(items),
+    )
+
+
+def order_from_v2026(order: Mapping[str, Any]) -> AmazonOrder:
+    """Map one Orders API v2026-01-01 `Order` (from searchOrders or getOrder) to an `AmazonOrder`.
+
+    Needs `includedData` FULFILLMENT (status, channel); PROCEEDS for Amazon's totals (without it the
+    order total is the sum of the items at list price); BUYER/RECIPIENT may be missing (no PII role).
+    """
+    if not isinstance(order, Mapping):
+        raise AmazonDataError(None, "order", f"expected an object, got {type(order).__name__}")
+    raw_id = order.get("orderId")
+    r = _Reader(raw_id if isinstance(raw_id, str) else None)
+    order_id = r.str(order, "orderId", "orderId", required=True)
+    assert order_id is not None
+
+    fulfillment = r.obj(order, "fulfillment", "fulfillment", required=True)
+    status_text = r.str(fulfillment, "fulfillmentStatus", "fulfillment.fulfillmentStatus", required=True)
+    if status_text not in STATUS_FROM_V2026:
+        raise r.fail("fulfillment.fulfillmentStatus", f"unknown status {status_text!r}")
+    status = STATUS_FROM_V2026[status_text]
+    fulfilled_by = r.str(fulfillment, "fulfilledBy", "fulfillment.fulfilledBy", required=True)
+    if fulfilled_by not in CHANNEL_FROM_V2026:
+        raise r.fail("fulfillment.fulfilledBy", f"expected MERCHANT or AMAZON, got {fulfilled_by!r}")
+    ship_by = r.obj(fulfillment, "shipByWindow", "fulfillment.shipByWindow")
+
+    sales_channel = r.obj(order, "salesChannel", "salesChannel")
+    marketplace_id = r.str(sales_channel, "marketplaceId", "salesChannel.marketplaceId")
+
+    proceeds = r.obj(order, "proceeds", "proceeds")
+    grand_total = _money26(r, proceeds, "grandTotal", "proceeds.grandTotal")
+
+    raw_items = r.list(order, "orderItems", "orderItems", required=True)
+    items = tuple(_item26(r, item, f"orderItems[{i}]", status) for i, item in enumerate(raw_items))
+    packages = tuple(_package26(r, p, f"packages[{i}]") for i, p in enumerate(r.list(order, "packages", "packages")))
+
+    buyer = r.obj(order, "buyer", "buyer")
+    recipient = r.obj(order, "recipient", "recipient")
+    programs = tuple(p for p in r.list(order, "programs", "programs") if isinstance(p, str))
+
+    currency = r.currency or MARKETPLACE_CURRENCY.get(marketplace_id or "")
+    if currency is None:
+        raise r.fail("proceeds.grandTotal.currencyCode", "no amount in the order names its currency")
+    created = r.datetime(order, "createdTime", "createdTime", required=True)
+    updated = r.datetime(order, "lastUpdatedTime", "lastUpdatedTime", required=True)
+    assert created is not None and updated is not None
+
+    return AmazonOrder(
+        amazon_order_id=order_id,
+        marketplace_id=marketplace_id,
+        status=status,
+        fulfillment_channel=CHANNEL_FROM_V2026[fulfilled_by],
+        purchase_date=created,
+        last_updated=updated,
+        currency=currency,
+        order_total=grand_total if grand_total is not None else sum((i.row_total for i in items), ZERO),
+        items=items,
+        buyer_name=r.str(buyer, "buyerName", "buyer.buyerName"),
+        buyer_email=r.str(buyer, "buyerEmail", "buyer.buyerEmail"),
+        buyer_company=r.str(buyer, "buyerCompanyName", "buyer.buyerCompanyName"),
+        buyer_purchase_order_number=r.str(buyer, "buyerPurchaseOrderNumber", "buyer.buyerPurchaseOrderNumber"),
+        shipping_address=_address26(r, r.obj(recipient, "deliveryAddress", "recipient.deliveryAddress"),
+                                    "recipient.deliveryAddress"),
+        ship_service_level=r.str(fulfillment, "fulfillmentServiceLevel", "fulfillment.fulfillmentServiceLevel"),
+        is_prime="PRIME" in programs,
+        is_business="AMAZON_BUSINESS" in programs,
+        is_premium="PREMIUM" in programs,
+        earliest_ship_date=r.datetime(ship_by, "earliestDateTime", "fulfillment.shipByWindow.earliestDateTime"),
+        latest_ship_date=r.datetime(ship_by, "latestDateTime", "fulfillment.shipByWindow.latestDateTime"),
+        packages=packages,
+        sales_channel=r.str(sales_channel, "marketplaceName", "salesChannel.marketplaceName"),
+        programs=programs,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ v0
+
+
+def _snake_upper(text: str | None) -> str | None:
+    """v0 `SecondDay` -> v2026 spelling `SECOND_DAY`, so both versions give the same service level."""
+    if not text:
+        return None
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).upper()
+
+
+def _address0(r: _Reader, data: Mapping[str, Any], path: str) -> Address | None:
+    if not data:
+        return None
+
+    def s(key: str) -> str | None:
+        return r.str(data, key, f"{path}.{key}")
+
+    address = Address(
+        name=s("Name"),
+        company=s("CompanyName"),
+        line1=s("AddressLine1"),
+        line2=s("AddressLine2"),
+        line3=s("AddressLine3"),
+        city=s("City"),
+        district=s("District") or s("County"),
+        region=s("StateOrRegion"),
+        postal_code=s("PostalCode"),
+        country_code=s("CountryCode"),
+        phone=s("Phone"),
+        address_type=(s("AddressType") or "").upper() or None,
+    )
+    return None if address == Address() else address
+
+
+def _item0(r: _Reader, item: Any, path: str) -> AmazonOrderItem:
+    if not isinstance(item, Mapping):
+        raise r.fail(path, "expected an object")
+    item_id = r.str(item, "OrderItemId", f"{path}.OrderItemId", required=True)
+    sku = r.str(item, "SellerSKU", f"{path}.SellerSKU", required=True)
+    assert item_id is not None and sku is not None
+    qty = r.int(item, "QuantityOrdered", f"{path}.QuantityOrdered")
+    item_price = _money0(r, item, "ItemPrice", f"{path}.ItemPrice")
+    buyer_info = r.obj(item, "BuyerInfo", f"{path}.BuyerInfo")
+    cancel = r.obj(item, "BuyerRequestedCancel", f"{path}.BuyerRequestedCancel")
+    cod = _money0(r, item, "CODFee", f"{path}.CODFee") - _money0(r, item, "CODFeeDiscount", f"{path}.CODFeeDiscount")
+    promotion_ids = tuple(p for p in r.list(item, "PromotionIds", f"{path}.PromotionIds") if isinstance(p, str) and p)
+    return AmazonOrderItem(
+        order_item_id=item_id,
+        seller_sku=sku,
+        asin=r.str(item, "ASIN", f"{path}.ASIN"),
+        title=r.str(item, "Title", f"{path}.Title") or sku,
+        quantity_ordered=qty,
+        quantity_shipped=r.int(item, "QuantityShipped", f"{path}.QuantityShipped", default=0),
+        unit_price=_unit_price(item_price, qty),
+        item_price=item_price,
+        item_tax=_money0(r, item, "ItemTax", f"{path}.ItemTax"),
+        shipping_price=_money0(r, item, "ShippingPrice", f"{path}.ShippingPrice"),
+        shipping_tax=_money0(r, item, "ShippingTax", f"{path}.ShippingTax"),
+        promotion_discount=abs(_money0(r, item, "PromotionDiscount", f"{path}.PromotionDiscount")),
+        shipping_discount=abs(_money0(r, item, "ShippingDiscount", f"{path}.ShippingDiscount")),
+        gift_wrap_price=_money0(r, buyer_info, "GiftWrapPrice", f"{path}.BuyerInfo.GiftWrapPrice"),
+        gift_wrap_tax=_money0(r, buyer_info, "GiftWrapTax", f"{path}.BuyerInfo.GiftWrapTax"),
+        other_charges=cod,
+        condition=r.str(item, "ConditionId", f"{path}.ConditionId"),
+        promotion_ids=promotion_ids,
+        buyer_requested_cancel=r.bool(
+            cancel, "IsBuyerRequestedCancel", f"{path}.BuyerRequestedCancel.IsBuyerRequestedCancel"
+        ),
+        cancel_reason=r.str(cancel, "BuyerCancelReason", f"{path}.BuyerRequestedCancel.BuyerCancelReason"),
+    )
+
+
+def order_from_v0(
+    order: Mapping[str, Any],
+    items: list[Mapping[str, Any]],
+    *,
+    address: Mapping[str, Any] | None = None,
+    buyer_info: Mapping[str, Any] | None = None,
+) -> AmazonOrder:
+    """Map a v0 `Order` plus its `OrderItems` (getOrderItems) to an `AmazonOrder`.
+
+    `address` / `buyer_info` are the payloads of getOrderAddress / getOrderBuyerInfo when the order
+    itself does not carry `ShippingAddress` / `BuyerInfo` (they need an RDT in v0).
+    """
+    if not isinstance(order, Mapping):
+        raise AmazonDataError(None, "Order", f"expected an object, got {type(order).__name__}")
+    raw_id = order.get("AmazonOrderId")
+    r = _Reader(raw_id if isinstance(raw_id, str) else None)
+    order_id = r.str(order, "AmazonOrderId", "AmazonOrderId", required=True)
+    assert order_id is not None
+    status_text = r.str(order, "OrderStatus", "OrderStatus", required=True)
+    if status_text not in STATUS_FROM_V0:
+        raise r.fail("OrderStatus", f"unknown status {status_text!r}")
+    channel_text = r.str(order, "FulfillmentChannel", "FulfillmentChannel", required=True)
+    if channel_text not in ("MFN", "AFN"):
+        raise r.fail("FulfillmentChannel", f"expected MFN or AFN, got {channel_text!r}")
+    if not isinstance(items, list):
+        raise r.fail("OrderItems", "expected a list")
+
+    total = r.money(order, "OrderTotal", "OrderTotal", amount_key="Amount", currency_key="CurrencyCode")
+    mapped_items = tuple(_item0(r, item, f"OrderItems[{i}]") for i, item in enumerate(items))
+    marketplace_id = r.str(order, "MarketplaceId", "MarketplaceId")
+    currency = r.currency or MARKETPLACE_CURRENCY.get(marketplace_id or "")
+    if currency is None:
+        raise r.fail("OrderTotal.CurrencyCode", "no amount in the order names its currency")
+
+    addr_data = r.obj(order, "ShippingAddress", "ShippingAddress")
+    if not addr_data and address:
+        addr_data = r.obj(address, "ShippingAddress", "ShippingAddress") if "ShippingAddress" in address else address
+    buyer = r.obj(order, "BuyerInfo", "BuyerInfo") or (buyer_info or {})
+    created = r.datetime(order, "PurchaseDate", "PurchaseDate", required=True)
+    updated = r.datetime(order, "LastUpdateDate", "LastUpdateDate", required=True)
+    assert created is not None and updated is not None
+    is_prime = r.bool(order, "IsPrime", "IsPrime")
+    is_business = r.bool(order, "IsBusinessOrder", "IsBusinessOrder")
+    is_premium = r.bool(order, "IsPremiumOrder", "IsPremiumOrder")
+    programs = tuple(name for name, flag in (("PRIME", is_prime), ("AMAZON_BUSINESS", is_business),
+                                             ("PREMIUM", is_premium)) if flag)
+    return AmazonOrder(
+        amazon_order_id=order_id,
+        marketplace_id=marketplace_id,
+        status=STATUS_FROM_V0[status_text],
+        fulfillment_channel=FulfillmentChannel(channel_text),
+        purchase_date=created,
+        last_updated=updated,
+        currency=currency,
+        order_total=total if total is not None else sum((i.row_total for i in mapped_items), ZERO),
+        items=mapped_items,
+        buyer_name=r.str(buyer, "BuyerName", "BuyerInfo.BuyerName"),
+        buyer_email=r.str(buyer, "BuyerEmail", "BuyerInfo.BuyerEmail"),
+        buyer_company=r.str(addr_data, "CompanyName", "ShippingAddress.CompanyName") if addr_data else None,
+        buyer_purchase_order_number=r.str(buyer, "PurchaseOrderNumber", "BuyerInfo.PurchaseOrderNumber"),
+        shipping_address=_address0(r, addr_data, "ShippingAddress"),
+        ship_service_level=_snake_upper(r.str(order, "ShipmentServiceLevelCategory", "ShipmentServiceLevelCategory")),
+        is_prime=is_prime,
+        is_business=is_business,
+        is_premium=is_premium,
+        earliest_ship_date=r.datetime(order, "EarliestShipDate", "EarliestShipDate"),
+        latest_ship_date=r.datetime(order, "LatestShipDate", "LatestShipDate"),
+        sales_channel=r.str(order, "SalesChannel", "SalesChannel"),
+        programs=programs,
+    )
