@@ -86,6 +86,7 @@ class SyncSettings:
     schedule: str = "*/5 * * * *"  # cron expression, UTC (ASC syncs every five minutes)
     overlap_minutes: int = 10  # lastUpdatedAfter = cursor - overlap, so clock edges never lose an order
     page_size: int = 100
+    initial_lookback_days: int = 7  # a new store's first pass lists orders updated this far back
     claim_lease_seconds: int = 300  # how long one worker owns an order while importing it
     max_attempts_before_backoff: int = 3
 
@@ -147,7 +148,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"amazon.region: expected NA, EU or FE, got {settings.amazon.region!r}")
     if not croniter.is_valid(settings.sync.schedule):
         raise ConfigError(f"sync.schedule: not a cron expression: {settings.sync.schedule!r}")
-    for key in ("overlap_minutes", "claim_lease_seconds"):
+    for key in ("overlap_minutes", "claim_lease_seconds", "initial_lookback_days"):
         if getattr(settings.sync, key) < 0:
             raise ConfigError(f"sync.{key}: must not be negative")
     if not 1 <= settings.sync.page_size <= 100:

@@ -1,0 +1,347 @@
+"""Turning one Amazon order into exactly one Commerce order.
+
+Exactly once, although jobs run at least once, workers die and responses get lost:
+1. The database holds one row per (store, Amazon order id); a worker must *claim* it (a lease in that
+   row, taken with one conditional UPDATE) before it may create anything, so two workers never import
+   the same order at once, and a dead worker's claim expires.
+2. Before any create, the order is looked up in Magento by `ext_order_id`, so an order that was saved
+   but whose response was lost is found and linked, never created twice. A create that fails after the
+   request left is followed by the same look-up.
+3. The Commerce order's entity id is committed the moment it is known; the steps after it (comment
+   with links, offline invoice, status, stock, FBA completion) each check Magento's or our own record
+   first, so re-running an interrupted import finishes it instead of repeating it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from bridge.importer.order_builder import OrderBuildError, build_order_payload
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
+
+from bridge.amazon.mapping import order_from_v2026
+from bridge.domain import AmazonOrder
+from bridge.importer.rules import decide
+from bridge.links import order_comment, order_links
+from bridge.magento.errors import MagentoConnectionError, MagentoError, MagentoInvalidRequest
+from bridge.order_settings import OrderSettings, StockHandling
+from bridge.storage.models import AmazonOrderRecord, ImportState, Store, utcnow
+from bridge.storage.orders import add_event
+from bridge.storage.stores import order_settings, sku_mapper
+
+log = logging.getLogger(__name__)
+
+ERROR_BACKOFF_BASE = timedelta(minutes=5)
+ERROR_BACKOFF_MAX = timedelta(hours=1)
+LINK_COMMENT_MARK = "View or Cancel Amazon Order"
+
+
+class ImportDeferred(Exception):
+    """A transient failure (Magento unreachable, 5xx): the job should run again later."""
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    amazon_order_id: str
+    state: ImportState | None  # None: nothing done (claimed elsewhere, not due, import disabled)
+    message: str
+    entity_id: int | None = None
+    increment_id: str | None = None
+    created: bool = False
+
+
+def error_backoff(attempts: int) -> timedelta:
+    return min(ERROR_BACKOFF_BASE * (2 ** max(attempts - 1, 0)), ERROR_BACKOFF_MAX)
+
+
+class OrderImporter:
+    """Creates Commerce orders for one store's Amazon orders, over Magento's REST API."""
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        magento_factory: Callable[[str | None], object],
+        *,
+        public_base_url: str,
+        lease: timedelta = timedelta(minutes=5),
+        now: Callable[[], datetime] = utcnow,
+    ):
+        self.session_factory = session_factory
+        self.magento_factory = magento_factory
+        self.public_base_url = public_base_url
+        self.lease = lease
+        self.now = now
+        self._clients: dict[str | None, object] = {}
+        self._regions: dict[tuple[str | None, str], object] = {}
+
+    # -- Magento helpers -------------------------------------------------------------------------
+
+    def magento(self, store_view_code: str | None):
+        if store_view_code not in self._clients:
+            self._clients[store_view_code] = self.magento_factory(store_view_code)
+        return self._clients[store_view_code]
+
+    # -- claims ----------------------------------------------------------------------------------
+
+    def claim(self, store_id: int, amazon_order_id: str) -> str | None:
+        """Take the order's lease; None when another worker holds an unexpired one or it is not due."""
+        token = secrets.token_hex(16)
+        now = self.now()
+        with self.session_factory() as session:
+            result = session.execute(
+                update(AmazonOrderRecord)
+                .where(
+                    AmazonOrderRecord.store_id == store_id,
+                    AmazonOrderRecord.amazon_order_id == amazon_order_id,
+                    AmazonOrderRecord.import_state.in_([ImportState.QUEUED.value, ImportState.ERROR.value]),
+                    or_(AmazonOrderRecord.claim_token.is_(None), AmazonOrderRecord.claim_expires_at < now),
+                )
+                .values(claim_token=token, claim_expires_at=now + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        return token if result.rowcount == 1 else None
+
+    def release(self, store_id: int, amazon_order_id: str, token: str) -> None:
+        with self.session_factory() as session:
+            session.execute(
+                update(AmazonOrderRecord)
+                .where(
+                    AmazonOrderRecord.store_id == store_id,
+                    AmazonOrderRecord.amazon_order_id == amazon_order_id,
+                    AmazonOrderRecord.claim_token == token,
+                )
+                .values(claim_token=None, claim_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    # -- batch look-up ---------------------------------------------------------------------------
+
+    def link_existing(self, store_id: int, amazon_order_ids: list[str]) -> int:
+        """Link orders that already exist in Magento (saved, response lost) with one search per 100 ids."""
+        if not amazon_order_ids:
+            return 0
+        with self.session_factory() as session:
+            store = session.get(Store, store_id)
+            settings = order_settings(store.order_settings)
+            records = {
+                r.amazon_order_id: r
+                for r in session.query(AmazonOrderRecord).filter(
+                    AmazonOrderRecord.store_id == store_id,
+                    AmazonOrderRecord.amazon_order_id.in_(amazon_order_ids),
+                    AmazonOrderRecord.magento_entity_id.is_(None),
+                )
+            }
+            if not records:
+                return 0
+            found = self.magento(settings.store_view_code).find_orders_by_ext_order_ids(list(records))
+            for amazon_order_id, ref in found.items():
+                record = records.get(amazon_order_id)
+                if record is None:
+                    continue
+                record.magento_entity_id = ref.entity_id
+                record.magento_increment_id = ref.increment_id
+                add_event(record, "linked", f"Found existing Commerce order #{ref.increment_id}; linked to it.")
+            session.commit()
+            return len(found)
+
+    # -- the import ------------------------------------------------------------------------------
+
+    def import_order(self, store_id: int, amazon_order_id: str, *, actor: str = "worker") -> ImportOutcome:
+        token = self.claim(store_id, amazon_order_id)
+        if token is None:
+            return ImportOutcome(amazon_order_id, None, "not due, or being imported by another worker")
+        try:
+            return self._import_claimed(store_id, amazon_order_id, actor)
+        finally:
+            self.release(store_id, amazon_order_id, token)
+
+    def _import_claimed(self, store_id: int, amazon_order_id: str, actor: str) -> ImportOutcome:
+        with self.session_factory() as session:
+            record = (
+                session.query(AmazonOrderRecord)
+                .filter_by(store_id=store_id, amazon_order_id=amazon_order_id)
+                .one()
+            )
+            store = session.get(Store, store_id)
+            settings = order_settings(store.order_settings)
+            if not settings.import_enabled:
+                return ImportOutcome(amazon_order_id, None, "Import Amazon Orders is Disabled for this store")
+            order = order_from_v2026(record.snapshot)
+            decision = decide(order, settings, ImportState(record.import_state))
+            if decision.state not in (ImportState.QUEUED, ImportState.ERROR):
+                record.import_state = decision.state.value
+                record.notes = decision.note or record.notes
+                session.commit()
+                return ImportOutcome(amazon_order_id, decision.state, decision.note)
+            magento = self.magento(settings.store_view_code)
+            try:
+                created = False
+                if record.magento_entity_id is None:
+                    created = self._find_or_create(session, record, store, settings, order, magento, actor)
+                self._finish(session, record, settings, order, magento, fresh=created, actor=actor)
+            except OrderBuildError as exc:
+                return self._park(session, record, str(exc), actor)
+            except MagentoInvalidRequest as exc:
+                return self._park(session, record, f"Cannot create sales order: {exc}", actor)
+            except MagentoError as exc:
+                add_event(record, "retry", f"Magento did not answer as expected ({exc}); will retry.", actor)
+                session.commit()
+                raise ImportDeferred(str(exc)) from exc
+            record.import_state = ImportState.IMPORTED.value
+            record.notes = f"Imported as Commerce order #{record.magento_increment_id}"
+            record.last_error = None
+            record.next_attempt_at = None
+            add_event(record, "imported", record.notes, actor)
+            session.commit()
+            return ImportOutcome(
+                amazon_order_id,
+                ImportState.IMPORTED,
+                record.notes,
+                record.magento_entity_id,
+                record.magento_increment_id,
+                created,
+            )
+
+    def _park(self, session: Session, record: AmazonOrderRecord, message: str, actor: str) -> ImportOutcome:
+        """Keep the order in the visible error state, to be retried at a later sync or on demand."""
+        record.attempts = (record.attempts or 0) + 1
+        record.import_state = ImportState.ERROR.value
+        record.notes = message
+        record.last_error = message
+        record.next_attempt_at = self.now() + error_backoff(record.attempts)
+        add_event(record, "error", message, actor)
+        session.commit()
+        log.info("order %s in error: %s", record.amazon_order_id, message)
+        return ImportOutcome(record.amazon_order_id, ImportState.ERROR, message)
+
+    def _find_or_create(self, session, record, store, settings: OrderSettings, order: AmazonOrder, magento, actor):
+        existing = magento.find_orders_by_ext_order_ids([order.amazon_order_id]).get(order.amazon_order_id)
+        if existing is not None:
+            self._link(session, record, existing, f"Found existing Commerce order #{existing.increment_id}")
+            return False
+        payload = self._build(session, store, settings, order, magento)
+        try:
+            ref = magento.create_order(payload)
+        except MagentoConnectionError as exc:
+            if not exc.request_sent:
+                raise
+            # The request may have been saved before the connection dropped: look before retrying.
+            existing = magento.find_orders_by_ext_order_ids([order.amazon_order_id]).get(order.amazon_order_id)
+            if existing is None:
+                raise
+            self._link(session, record, existing, "Create response lost; found the saved Commerce order")
+            return False
+        self._link(session, record, ref, f"Created Commerce order #{ref.increment_id}")
+        return True
+
+    def _link(self, session: Session, record: AmazonOrderRecord, ref, message: str) -> None:
+        record.magento_entity_id = ref.entity_id
+        record.magento_increment_id = ref.increment_id
+        add_event(record, "linked", message + ".")
+        session.commit()  # the link must survive whatever happens next
+
+    def _build(self, session, store, settings: OrderSettings, order: AmazonOrder, magento) -> dict:
+        catalog_sku = sku_mapper(session, store.id)
+        skus = sorted({catalog_sku(item.seller_sku) for item in order.items})
+        products = magento.products_by_skus(skus)
+        store_view = magento.store_view(settings.store_view_code)
+        regions = magento.region_resolver(order.shipping_address.country_code if order.shipping_address else None)
+        customer = None
+        if settings.customer_creation.value != "guest":
+            customer = magento.customer_for_order(order, settings, store_view)
+        payload = build_order_payload(
+            order,
+            settings,
+            store=store_view,
+            products=products,
+            sku_map=catalog_sku,
+            region_ids=regions,
+            customer=customer,
+            links=order_links(self.public_base_url, order.amazon_order_id),
+        )
+        if not order.is_fba:
+            self._check_salable(order, catalog_sku, magento)
+        return payload
+
+    def _check_salable(self, order: AmazonOrder, catalog_sku, magento) -> None:
+        needed: dict[str, int] = {}
+        for item in order.items:
+            sku = catalog_sku(item.seller_sku)
+            needed[sku] = needed.get(sku, 0) + item.quantity_ordered
+        for sku, qty in needed.items():
+            if not magento.is_salable(sku, Decimal(qty)):
+                raise OrderBuildError(f'Cannot create sales order: Product "{sku}" in order is not salable')
+
+    def _finish(self, session, record, settings: OrderSettings, order: AmazonOrder, magento, *, fresh, actor):
+        """The steps after creation, each safe to repeat."""
+        entity_id = record.magento_entity_id
+        current = None if fresh else magento.get_order(entity_id)
+        links = order_links(self.public_base_url, order.amazon_order_id)
+        if current is None or not _has_link_comment(current):
+            target_status = "pending"
+            magento.add_comment(entity_id, order_comment(links, order.amazon_order_id), status=target_status)
+            add_event(record, "comment", "Added the Amazon order number and links to the Commerce order.", actor)
+            session.commit()
+        if settings.create_invoice and not record.invoiced:
+            if current is not None and _is_invoiced(current):
+                record.invoiced = True
+            else:
+                try:
+                    invoice_id = magento.invoice(entity_id, capture=False)
+                    add_event(record, "invoiced", f"Offline invoice {invoice_id} created.", actor)
+                except MagentoInvalidRequest as exc:
+                    if "invoice" not in str(exc).lower():
+                        raise
+                    add_event(record, "invoiced", f"Magento refused a second invoice ({exc}); already invoiced.")
+                record.invoiced = True
+            session.commit()
+        if settings.create_invoice and settings.processing_status != "processing":
+            magento.add_comment(
+                entity_id, "Amazon order imported; status set from the store's Order Settings.",
+                status=settings.processing_status,
+            )
+        if (
+            not order.is_fba
+            and settings.stock_handling is StockHandling.DECREMENT_SOURCE
+            and not record.stock_applied
+        ):
+            # At most once: the flag is committed before the change, so a crash can't decrement twice.
+            record.stock_applied = True
+            session.commit()
+            for sku, qty in _quantities(order, sku_mapper(session, record.store_id)).items():
+                magento.decrement_source_quantity(sku, Decimal(qty))
+            add_event(record, "stock", "Decremented source quantities for the ordered items.", actor)
+            session.commit()
+        if order.is_fba and not record.completed:
+            magento.update_order(entity_id, {"state": "complete", "status": "complete"})
+            record.completed = True
+            add_event(record, "completed", "FBA order shipped by Amazon; Commerce order completed.", actor)
+            session.commit()
+
+
+def _quantities(order: AmazonOrder, catalog_sku) -> dict[str, int]:
+    quantities: dict[str, int] = {}
+    for item in order.items:
+        sku = catalog_sku(item.seller_sku)
+        quantities[sku] = quantities.get(sku, 0) + item.quantity_ordered
+    return quantities
+
+
+def _has_link_comment(magento_order: dict) -> bool:
+    return any(LINK_COMMENT_MARK in (h.get("comment") or "") for h in magento_order.get("status_histories") or [])
+
+
+def _is_invoiced(magento_order: dict) -> bool:
+    return Decimal(str(magento_order.get("total_invoiced") or 0)) > 0 or magento_order.get("state") in (
+        "processing",
+        "complete",
+        "closed",
+    )

@@ -1,0 +1,169 @@
+"""Storing Amazon order snapshots and their history.
+
+Upserts are keyed on (store, Amazon order id), so reading the same page twice (overlap window, a retried
+job, a resumed pass) changes nothing; an older snapshot never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bridge.domain import AmazonOrder
+from bridge.importer.rules import decide
+from bridge.order_settings import OrderSettings
+from bridge.storage.models import (
+    AmazonOrderItemRecord,
+    AmazonOrderRecord,
+    ImportState,
+    OrderEvent,
+    utcnow,
+)
+
+
+@dataclass
+class UpsertResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    queued: list[str] = field(default_factory=list)
+
+
+def add_event(record: AmazonOrderRecord, kind: str, message: str, actor: str = "sync") -> OrderEvent:
+    event = OrderEvent(kind=kind, message=message, actor=actor, at=utcnow())
+    record.events.append(event)
+    return event
+
+
+def _apply_snapshot(record: AmazonOrderRecord, order: AmazonOrder, raw: dict[str, Any]) -> None:
+    record.marketplace_id = order.marketplace_id
+    record.status = order.status.value
+    record.fulfillment_channel = order.fulfillment_channel.value
+    record.purchase_date = order.purchase_date
+    record.last_updated = order.last_updated
+    record.currency = order.currency
+    record.order_total = order.order_total
+    record.buyer_name = order.buyer_name
+    record.ship_service_level = order.ship_service_level
+    record.items_shipped = order.items_shipped
+    record.items_unshipped = order.items_unshipped
+    record.is_prime = order.is_prime
+    record.is_business = order.is_business
+    record.latest_ship_date = order.latest_ship_date
+    record.snapshot = raw
+    existing = {item.order_item_id: item for item in record.items}
+    for item in order.items:
+        row = existing.get(item.order_item_id)
+        if row is None:
+            row = AmazonOrderItemRecord(order_item_id=item.order_item_id)
+            record.items.append(row)
+        row.seller_sku = item.seller_sku
+        row.asin = item.asin
+        row.title = item.title
+        row.condition = item.condition
+        row.qty_ordered = item.quantity_ordered
+        row.qty_shipped = item.quantity_shipped
+        row.item_price = item.item_price
+        row.item_tax = item.item_tax
+        row.shipping_price = item.shipping_price
+        row.shipping_tax = item.shipping_tax
+        row.promotion_discount = item.promotion_discount
+
+
+def upsert_orders(
+    session: Session,
+    store_id: int,
+    orders: Sequence[tuple[AmazonOrder, dict[str, Any]]],
+    settings: OrderSettings,
+) -> UpsertResult:
+    """Store a page of Amazon orders and decide each one's import state; one query to load them all."""
+    result = UpsertResult()
+    ids = [order.amazon_order_id for order, _ in orders]
+    existing = {
+        record.amazon_order_id: record
+        for record in session.scalars(
+            select(AmazonOrderRecord).where(
+                AmazonOrderRecord.store_id == store_id, AmazonOrderRecord.amazon_order_id.in_(ids)
+            )
+        )
+    }
+    for order, raw in orders:
+        record = existing.get(order.amazon_order_id)
+        if record is None:
+            record = AmazonOrderRecord(store_id=store_id, amazon_order_id=order.amazon_order_id, items=[], events=[])
+            _apply_snapshot(record, order, raw)
+            session.add(record)
+            existing[order.amazon_order_id] = record
+            add_event(record, "received", f"Received from Amazon with status {order.status.value}.")
+            result.new += 1
+            previous_state = None
+        else:
+            if order.last_updated < record.last_updated:
+                result.unchanged += 1  # an older copy (overlap window); keep the newer snapshot
+                continue
+            if order.last_updated == record.last_updated and record.snapshot == raw:
+                result.unchanged += 1
+                previous_state = ImportState(record.import_state)
+                _decide(record, order, settings, previous_state, result)
+                continue
+            if record.status != order.status.value:
+                add_event(record, "status_changed", f"Status updated from {record.status} to {order.status.value}.")
+            _apply_snapshot(record, order, raw)
+            result.updated += 1
+            previous_state = ImportState(record.import_state)
+        _decide(record, order, settings, previous_state, result)
+    session.flush()
+    return result
+
+
+def _decide(
+    record: AmazonOrderRecord,
+    order: AmazonOrder,
+    settings: OrderSettings,
+    previous: ImportState | None,
+    result: UpsertResult,
+) -> None:
+    decision = decide(order, settings, previous)
+    if decision.state is not previous:
+        record.import_state = decision.state.value
+        if decision.state is ImportState.SKIPPED and previous is ImportState.ERROR:
+            add_event(record, "skipped", decision.note)
+    if decision.note and decision.state is not ImportState.ERROR:
+        record.notes = decision.note
+    if decision.state is ImportState.QUEUED:
+        result.queued.append(record.amazon_order_id)
+
+
+def due_for_import(session: Session, store_id: int, now: datetime, limit: int = 1000) -> list[AmazonOrderRecord]:
+    """Orders that should become Commerce orders now: queued ones, and errors whose back-off has passed."""
+    return list(
+        session.scalars(
+            select(AmazonOrderRecord)
+            .where(
+                AmazonOrderRecord.store_id == store_id,
+                AmazonOrderRecord.import_state.in_([ImportState.QUEUED.value, ImportState.ERROR.value]),
+                (AmazonOrderRecord.next_attempt_at.is_(None)) | (AmazonOrderRecord.next_attempt_at <= now),
+            )
+            .order_by(AmazonOrderRecord.purchase_date, AmazonOrderRecord.id)
+            .limit(limit)
+        )
+    )
+
+
+def by_ids(session: Session, store_id: int, amazon_order_ids: Iterable[str]) -> dict[str, AmazonOrderRecord]:
+    ids = list(amazon_order_ids)
+    if not ids:
+        return {}
+    return {
+        r.amazon_order_id: r
+        for r in session.scalars(
+            select(AmazonOrderRecord).where(
+                AmazonOrderRecord.store_id == store_id, AmazonOrderRecord.amazon_order_id.in_(ids)
+            )
+        )
+    }
