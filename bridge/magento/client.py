@@ -1,0 +1,718 @@
+"""The bridge's Magento 2 REST client (integration auth, store-scoped URLs, safe retries).
+
+Why it looks like this:
+- Auth is an integration: OAuth 1.0a HMAC-SHA256 by default (works on every 2.4.x), or the access token
+  as a Bearer token where the store has *Allow OAuth Access Tokens to be used as standalone Bearer tokens*.
+- Retries live in one place (`RetryPolicy`). Reads are retried on connection errors, timeouts, 5xx and 429.
+  Writes are retried only when Magento certainly never processed them (no connection was made, or a 429);
+  otherwise they raise with `request_sent=True`, because a lost response after `PUT /V1/orders/create` may
+  mean the order *was* saved: the importer then looks it up by `ext_order_id` instead of creating it twice.
+- Nothing secret or personal is logged: requests are logged at DEBUG as method + path, without the query
+  string (which can hold an e-mail) or bodies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from requests_oauthlib import OAuth1
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from bridge.config import MagentoSettings
+from bridge.magento.errors import (
+    MagentoConnectionError,
+    MagentoError,
+    MagentoHTTPError,
+    MagentoNotFound,
+    MagentoTimeout,
+    MagentoTransportError,
+    error_from_response,
+)
+from bridge.magento.models import (
+    Country,
+    CustomerRef,
+    MagentoOrderRef,
+    Product,
+    SourceItem,
+    StoreView,
+    Track,
+    to_decimal,
+)
+from bridge.magento.search import SearchCriteria, SearchResult, chunked
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "amazon-bridge/0.1 (+magento-rest)"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ORDER_REF_FIELDS = "items[entity_id,increment_id,ext_order_id,state,status],total_count"
+
+
+class MagentoProtocolError(MagentoTransportError):
+    """Magento answered 2xx but the body was not the JSON we expected (the request was processed)."""
+
+
+def json_number(value: Decimal) -> int | float:
+    """A Decimal as a JSON number, exactly: integers stay ints, others go through float only when the
+    float's shortest repr is the same decimal (always true for money with <= 15 significant digits)."""
+    if value == value.to_integral_value() and value.as_tuple().exponent >= 0:
+        return int(value)
+    as_float = float(value)
+    if Decimal(repr(as_float)) != value:
+        raise ValueError(f"{value} cannot be sent as an exact JSON number")
+    return as_float
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        return json_number(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def dumps(payload: Any) -> bytes:
+    return json.dumps(payload, default=_json_default, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a failed call is tried again, and after how long.
+
+    Reads: connection errors, timeouts and `retry_statuses`. Writes: only failures that prove Magento never
+    processed the request (`request_sent` False, or a status in `write_retry_statuses`).
+    """
+
+    max_attempts: int = 4
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    retry_after_max: float = 60.0
+    retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+    write_retry_statuses: frozenset[int] = frozenset({429})
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+
+    def should_retry(self, method: str, attempt: int, error: MagentoError) -> bool:
+        if attempt >= self.max_attempts:
+            return False
+        safe = method.upper() in SAFE_METHODS
+        if isinstance(error, MagentoProtocolError):
+            return safe
+        if isinstance(error, MagentoTransportError):
+            return safe or not error.request_sent
+        if isinstance(error, MagentoHTTPError):
+            return error.status in (self.retry_statuses if safe else self.write_retry_statuses)
+        return False
+
+    def delay(self, attempt: int, retry_after: str | None = None) -> float:
+        if retry_after:
+            try:
+                return min(max(float(retry_after), 0.0), self.retry_after_max)
+            except ValueError:
+                pass
+        return min(self.backoff_base * (2 ** (attempt - 1)), self.backoff_max)
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def _connect_failed(exc: BaseException) -> bool:
+    """True when the TCP connection was never established, so the server cannot have seen the request."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, NewConnectionError | ConnectTimeoutError | requests.exceptions.ConnectTimeout):
+            return True
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        stack.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+        stack.append(getattr(current, "reason", None))
+        stack.append(current.__cause__)
+        stack.append(current.__context__)
+    return False
+
+
+class MagentoClient:
+    """Magento REST calls the bridge makes, with typed results.
+
+    `store_code` scopes every URL: None → `/rest/V1` (default store view), `"all"` → `/rest/all/V1` (admin
+    scope), else `/rest/<code>/V1`.
+    """
+
+    def __init__(
+        self,
+        settings: MagentoSettings,
+        *,
+        store_code: str | None = None,
+        session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+    ):
+        self.settings = settings
+        self.store_code = store_code
+        self.session = session or requests.Session()
+        self.retry = retry or RetryPolicy()
+        self.timeout = (min(10.0, settings.timeout_seconds), settings.timeout_seconds)
+        self.calls: Counter[str] = Counter()  # "GET /V1/orders" -> count, for measuring calls per order
+        self._auth: OAuth1 | None = None
+        self._headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if settings.auth_mode == "bearer":
+            self._headers["Authorization"] = f"Bearer {settings.access_token}"
+        elif settings.auth_mode == "oauth":
+            self._auth = OAuth1(
+                settings.consumer_key,
+                settings.consumer_secret,
+                settings.access_token,
+                settings.access_token_secret,
+                signature_method="HMAC-SHA256",
+            )
+        else:
+            raise ValueError(f"unknown Magento auth mode {settings.auth_mode!r}")
+        self._cache: dict[str, Any] = {}
+        self._msi: bool | None = None  # None: unknown yet; False: MSI routes missing, use legacy stock
+
+    def __repr__(self) -> str:
+        return (
+            f"MagentoClient({self.settings.base_url!r}, store_code={self.store_code!r}, auth={self.settings.auth_mode})"
+        )
+
+    def for_store(self, store_code: str | None) -> MagentoClient:
+        """The same connection, scoped to another store view."""
+        return MagentoClient(self.settings, store_code=store_code, session=self.session, retry=self.retry)
+
+    @property
+    def call_count(self) -> int:
+        return sum(self.calls.values())
+
+    # ----------------------------------------------------------------------------------------------------
+    # transport
+
+    def url(self, path: str) -> str:
+        scope = f"/rest/{self.store_code}" if self.store_code else "/rest"
+        return f"{self.settings.base_url.rstrip('/')}{scope}/{path.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | Mapping[str, str] | None = None,
+        body: Any = None,
+        counter_key: str | None = None,
+    ) -> Any:
+        """One logical call (with the policy's retries); returns the decoded JSON answer."""
+        method = method.upper()
+        data = dumps(body) if body is not None else None
+        headers = dict(self._headers)
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        url = self.url(path)
+        key = f"{method} {counter_key or path}"
+        attempt = 0
+        while True:
+            attempt += 1
+            self.calls[key] += 1
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    method, url, params=params, data=data, headers=headers, auth=self._auth, timeout=self.timeout
+                )
+            except requests.exceptions.RequestException as exc:
+                error = self._transport_error(exc, method, path)
+                log.debug("magento %s %s failed after %.3fs: %s", method, path, time.monotonic() - started, error)
+                if self.retry.should_retry(method, attempt, error):
+                    self._wait(method, path, attempt, None, error)
+                    continue
+                raise error from exc
+            log.debug("magento %s %s -> %s in %.3fs", method, path, response.status_code, time.monotonic() - started)
+            if response.status_code >= 400:
+                http_error = error_from_response(
+                    response.status_code, response.text, dict(response.headers), method=method, path=path
+                )
+                if self.retry.should_retry(method, attempt, http_error):
+                    self._wait(method, path, attempt, response.headers.get("Retry-After"), http_error)
+                    continue
+                raise http_error
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError as exc:
+                proto = MagentoProtocolError(
+                    f"HTTP {response.status_code} ({method} {path}): the answer is not JSON",
+                    request_sent=True,
+                    method=method,
+                    path=path,
+                )
+                if self.retry.should_retry(method, attempt, proto):
+                    self._wait(method, path, attempt, None, proto)
+                    continue
+                raise proto from exc
+
+    def _wait(self, method: str, path: str, attempt: int, retry_after: str | None, error: MagentoError) -> None:
+        delay = self.retry.delay(attempt, retry_after)
+        log.warning("magento %s %s: %s; retry %d in %.1fs", method, path, error, attempt, delay)
+        if delay > 0:
+            self.retry.sleep(delay)
+
+    @staticmethod
+    def _transport_error(exc: requests.exceptions.RequestException, method: str, path: str) -> MagentoTransportError:
+        sent = not _connect_failed(exc)
+        what = "read timed out" if sent else "could not connect"
+        if isinstance(exc, requests.exceptions.Timeout):
+            return MagentoTimeout(f"{method} {path}: {what}", request_sent=sent, method=method, path=path)
+        if sent:
+            what = "connection lost before an answer"
+        return MagentoConnectionError(f"{method} {path}: {what}", request_sent=sent, method=method, path=path)
+
+    def get(self, path: str, params: Any = None, *, counter_key: str | None = None) -> Any:
+        return self.request("GET", path, params=params, counter_key=counter_key)
+
+    def post(self, path: str, body: Any = None, *, counter_key: str | None = None) -> Any:
+        return self.request("POST", path, body=body if body is not None else {}, counter_key=counter_key)
+
+    def put(self, path: str, body: Any = None, *, counter_key: str | None = None) -> Any:
+        return self.request("PUT", path, body=body if body is not None else {}, counter_key=counter_key)
+
+    # ----------------------------------------------------------------------------------------------------
+    # searching
+
+    def search(
+        self, path: str, criteria: SearchCriteria, *, fields: str | None = None, counter_key: str | None = None
+    ) -> SearchResult:
+        params = criteria.to_params()
+        if fields:
+            params.append(("fields", fields))
+        data = self.get(path, params, counter_key=counter_key) or {}
+        items = data.get("items") or []
+        total = data.get("total_count")
+        return SearchResult(
+            items=list(items),
+            total_count=int(total) if total is not None else len(items),
+            search_criteria=data.get("search_criteria") or {},
+        )
+
+    def search_all(
+        self, path: str, criteria: SearchCriteria, *, page_size: int = 100, fields: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item over all pages. Stops on a short page too, because Magento answers a page past the
+        end with the last page again."""
+        size = criteria.page_size or page_size
+        page = 1
+        seen = 0
+        while True:
+            result = self.search(path, criteria.page(size, page), fields=fields)
+            yield from result.items
+            seen += len(result.items)
+            if not result.items or seen >= result.total_count or len(result.items) < size:
+                return
+            page += 1
+
+    # ----------------------------------------------------------------------------------------------------
+    # orders
+
+    def search_orders(self, criteria: SearchCriteria) -> SearchResult:
+        return self.search("V1/orders", criteria)
+
+    def find_orders_by_ext_order_ids(self, ids: Iterable[str], *, batch_size: int = 100) -> dict[str, MagentoOrderRef]:
+        """Commerce orders whose `ext_order_id` is one of `ids`: one `in` search per batch (paged if needed).
+
+        Should two orders share an Amazon id (what this bridge exists to prevent), the oldest wins and the
+        duplicate is logged.
+        """
+        wanted = list(dict.fromkeys(i for i in ids if i))
+        found: dict[str, MagentoOrderRef] = {}
+        for batch in chunked(wanted, batch_size):
+            criteria = SearchCriteria().where("ext_order_id", list(batch), "in").sort("entity_id", "ASC")
+            for item in self.search_all("V1/orders", criteria.page(batch_size), fields=ORDER_REF_FIELDS):
+                ref = MagentoOrderRef.from_json(item)
+                if ref.ext_order_id is None or ref.ext_order_id not in batch:
+                    continue
+                if ref.ext_order_id in found:
+                    log.error(
+                        "Amazon order %s has more than one Commerce order: %s and %s",
+                        ref.ext_order_id, found[ref.ext_order_id].entity_id, ref.entity_id,
+                    )  # fmt: skip
+                    continue
+                found[ref.ext_order_id] = ref
+        return found
+
+    def get_order(self, entity_id: int) -> dict[str, Any]:
+        return self.get(f"V1/orders/{int(entity_id)}", counter_key="V1/orders/{id}")
+
+    def create_order(self, payload: dict[str, Any]) -> MagentoOrderRef:
+        """`PUT /V1/orders/create` with `{"entity": {...}}` (see `bridge.importer.order_builder`)."""
+        if "entity" not in payload:
+            payload = {"entity": payload}
+        data = self.put("V1/orders/create", payload)
+        if not isinstance(data, dict) or "entity_id" not in data:
+            raise MagentoProtocolError(
+                "PUT V1/orders/create: the answer has no entity_id",
+                request_sent=True,
+                method="PUT",
+                path="V1/orders/create",
+            )
+        return MagentoOrderRef.from_json(data)
+
+    def add_comment(
+        self,
+        order_id: int,
+        comment: str,
+        *,
+        status: str,
+        notify: bool = False,
+        visible_on_front: bool = False,
+    ) -> bool:
+        """Add to the order's history. `status` is required: a comment without one nulls the order's status
+        on many 2.4.x releases (magento/magento2#34180)."""
+        if not status:
+            raise ValueError("add_comment needs the order status (magento/magento2#34180)")
+        body = {
+            "statusHistory": {
+                "comment": comment,
+                "is_customer_notified": int(notify),
+                "is_visible_on_front": int(visible_on_front),
+                "status": status,
+                "parent_id": int(order_id),
+            }
+        }
+        return bool(self.post(f"V1/orders/{int(order_id)}/comments", body, counter_key="V1/orders/{id}/comments"))
+
+    def invoice(
+        self,
+        order_id: int,
+        *,
+        capture: bool = False,
+        items: Mapping[int, Decimal | int] | None = None,
+        comment: str | None = None,
+        notify: bool = False,
+    ) -> int:
+        """Invoice (offline unless `capture`); without `items` Magento invoices everything left."""
+        body: dict[str, Any] = {"capture": capture, "notify": notify, "appendComment": bool(comment)}
+        if items:
+            body["items"] = _qty_items(items)
+        if comment:
+            body["comment"] = {"comment": comment, "is_visible_on_front": 0}
+        return int(self.post(f"V1/order/{int(order_id)}/invoice", body, counter_key="V1/order/{id}/invoice"))
+
+    def ship(
+        self,
+        order_id: int,
+        items: Mapping[int, Decimal | int] | None = None,
+        tracks: Sequence[Track | Mapping[str, Any]] = (),
+        *,
+        comment: str | None = None,
+        notify: bool = False,
+    ) -> int:
+        """Create a shipment (all remaining items when `items` is empty) with its tracking numbers."""
+        body: dict[str, Any] = {
+            "notify": notify,
+            "appendComment": bool(comment),
+            "tracks": [t.to_json() if isinstance(t, Track) else dict(t) for t in tracks],
+        }
+        if items:
+            body["items"] = _qty_items(items)
+        if comment:
+            body["comment"] = {"comment": comment, "is_visible_on_front": 0}
+        return int(self.post(f"V1/order/{int(order_id)}/ship", body, counter_key="V1/order/{id}/ship"))
+
+    def refund_order(
+        self,
+        order_id: int,
+        *,
+        items: Mapping[int, Decimal | int] | None = None,
+        comment: str | None = None,
+        notify: bool = False,
+        shipping_amount: Decimal | None = None,
+        adjustment_positive: Decimal | None = None,
+        adjustment_negative: Decimal | None = None,
+        return_to_stock_items: Sequence[int] | None = None,
+    ) -> int:
+        """Offline credit memo for an invoiced order; returns the credit memo id."""
+        body: dict[str, Any] = {"notify": notify, "appendComment": bool(comment)}
+        if items:
+            body["items"] = _qty_items(items)
+        if comment:
+            body["comment"] = {"comment": comment, "is_visible_on_front": 0}
+        arguments: dict[str, Any] = {}
+        for key, value in (
+            ("shipping_amount", shipping_amount),
+            ("adjustment_positive", adjustment_positive),
+            ("adjustment_negative", adjustment_negative),
+        ):
+            if value is not None:
+                arguments[key] = value
+        if return_to_stock_items:
+            arguments["extension_attributes"] = {"return_to_stock_items": [int(i) for i in return_to_stock_items]}
+        if arguments:
+            body["arguments"] = arguments
+        return int(self.post(f"V1/order/{int(order_id)}/refund", body, counter_key="V1/order/{id}/refund"))
+
+    def cancel(self, order_id: int) -> bool:
+        """False means Magento refused (nothing left to invoice, on hold...): a business answer, not an error."""
+        return self.post(f"V1/orders/{int(order_id)}/cancel", counter_key="V1/orders/{id}/cancel") is True
+
+    def hold(self, order_id: int) -> bool:
+        return self.post(f"V1/orders/{int(order_id)}/hold", counter_key="V1/orders/{id}/hold") is True
+
+    def unhold(self, order_id: int) -> bool:
+        return self.post(f"V1/orders/{int(order_id)}/unhold", counter_key="V1/orders/{id}/unhold") is True
+
+    def _list_for_order(self, path: str, order_id: int) -> list[dict[str, Any]]:
+        criteria = SearchCriteria().where("order_id", int(order_id)).sort("entity_id", "ASC")
+        return list(self.search_all(path, criteria))
+
+    def list_invoices(self, order_id: int) -> list[dict[str, Any]]:
+        return self._list_for_order("V1/invoices", order_id)
+
+    def list_shipments(self, order_id: int) -> list[dict[str, Any]]:
+        return self._list_for_order("V1/shipments", order_id)
+
+    def list_creditmemos(self, order_id: int) -> list[dict[str, Any]]:
+        return self._list_for_order("V1/creditmemos", order_id)
+
+    # ----------------------------------------------------------------------------------------------------
+    # catalog and stock
+
+    def get_product(self, sku: str) -> Product:
+        return Product.from_json(self.get(f"V1/products/{_seg(sku)}", counter_key="V1/products/{sku}"))
+
+    def products_by_skus(self, skus: Iterable[str], *, batch_size: int = 50) -> dict[str, Product]:
+        """Products for the SKUs that exist, keyed by the SKU as asked (Magento matches SKUs case-insensitively).
+
+        One `sku in (...)` search per batch; a SKU containing a comma cannot go in an `in` list and is
+        fetched on its own.
+        """
+        wanted = list(dict.fromkeys(s for s in skus if s))
+        listable = [s for s in wanted if "," not in s]
+        by_fold: dict[str, list[str]] = {}
+        for sku in wanted:
+            by_fold.setdefault(sku.casefold(), []).append(sku)
+        found: dict[str, Product] = {}
+        for batch in chunked(listable, batch_size):
+            criteria = SearchCriteria().where("sku", list(batch), "in")
+            for item in self.search_all("V1/products", criteria.page(batch_size)):
+                product = Product.from_json(item)
+                for asked in by_fold.get(product.sku.casefold(), ()):
+                    found.setdefault(asked, product)
+        for sku in wanted:
+            if "," in sku:
+                with contextlib.suppress(MagentoNotFound):
+                    found[sku] = self.get_product(sku)
+        return found
+
+    def _msi_call(self, path: str, counter_key: str) -> tuple[bool, Any]:
+        """(True, answer) from an MSI route, or (False, None) when this Magento has no MSI routes."""
+        if self._msi is False:
+            return False, None
+        try:
+            answer = self.get(path, counter_key=counter_key)
+        except MagentoNotFound as exc:
+            if exc.is_no_route:
+                log.info("Magento has no MSI web API; using legacy CatalogInventory stock")
+                self._msi = False
+                return False, None
+            raise
+        self._msi = True
+        return True, answer
+
+    def stock_id_for_website(self, website_code: str) -> int:
+        """MSI stock of a website (1, the default stock, without MSI)."""
+        ok, answer = self._msi_call(
+            f"V1/inventory/stock-resolver/website/{_seg(website_code)}", "V1/inventory/stock-resolver/website/{code}"
+        )
+        if not ok:
+            return 1
+        return int(answer["stock_id"])
+
+    def legacy_stock_item(self, sku: str) -> dict[str, Any]:
+        return self.get(f"V1/stockItems/{_seg(sku)}", counter_key="V1/stockItems/{sku}")
+
+    def salable_qty(self, sku: str, stock_id: int = 1) -> Decimal:
+        ok, answer = self._msi_call(
+            f"V1/inventory/get-product-salable-quantity/{_seg(sku)}/{int(stock_id)}",
+            "V1/inventory/get-product-salable-quantity/{sku}/{stockId}",
+        )
+        if ok:
+            return to_decimal(answer) or Decimal(0)
+        item = self.legacy_stock_item(sku)
+        qty = to_decimal(item.get("qty")) or Decimal(0)
+        min_qty = to_decimal(item.get("min_qty")) or Decimal(0)
+        return max(qty - min_qty, Decimal(0)) if item.get("is_in_stock", True) else Decimal(0)
+
+    def is_salable_for_qty(self, sku: str, qty: Decimal | int, stock_id: int = 1) -> bool:
+        ok, answer = self._msi_call(
+            f"V1/inventory/is-product-salable-for-requested-qty/{_seg(sku)}/{int(stock_id)}/{_qty(qty)}",
+            "V1/inventory/is-product-salable-for-requested-qty/{sku}/{stockId}/{qty}",
+        )
+        if ok:
+            if isinstance(answer, dict):
+                return bool(answer.get("salable"))
+            return bool(answer)
+        item = self.legacy_stock_item(sku)
+        if not item.get("manage_stock", True):
+            return True
+        if not item.get("is_in_stock", False):
+            return False
+        if int(item.get("backorders") or 0) > 0:
+            return True
+        available = (to_decimal(item.get("qty")) or Decimal(0)) - (to_decimal(item.get("min_qty")) or Decimal(0))
+        return available >= Decimal(qty)
+
+    def source_items(self, sku: str) -> list[SourceItem]:
+        criteria = SearchCriteria().where("sku", sku)
+        return [SourceItem.from_json(i) for i in self.search_all("V1/inventory/source-items", criteria)]
+
+    def save_source_items(self, items: Sequence[SourceItem]) -> None:
+        body = {
+            "sourceItems": [
+                {"sku": i.sku, "source_code": i.source_code, "quantity": i.quantity, "status": i.status} for i in items
+            ]
+        }
+        self.post("V1/inventory/source-items", body)
+
+    def decrement_source_qty(self, sku: str, qty: Decimal | int, *, source_code: str = "default") -> Decimal:
+        """Subtract `qty` from a source item (legacy stock item without MSI); returns the new quantity.
+
+        A read-modify-write: Magento has no atomic decrement over REST, so the caller must make it happen
+        once per order (the importer records that it did).
+        """
+        amount = Decimal(qty)
+        if self._msi is not False:
+            try:
+                current = [s for s in self.source_items(sku) if s.source_code == source_code]
+            except MagentoNotFound as exc:
+                if not exc.is_no_route:
+                    raise
+                self._msi = False
+            else:
+                self._msi = True
+                if not current:
+                    raise MagentoError(f"product {sku!r} is not assigned to source {source_code!r}")
+                item = current[0]
+                new_qty = item.quantity - amount
+                self.save_source_items([SourceItem(sku, source_code, new_qty, 1 if new_qty > 0 else 0)])
+                return new_qty
+        stock = self.legacy_stock_item(sku)
+        new_qty = (to_decimal(stock.get("qty")) or Decimal(0)) - amount
+        body = {"stockItem": {"qty": new_qty, "is_in_stock": new_qty > 0}}
+        self.put(
+            f"V1/products/{_seg(sku)}/stockItems/{int(stock['item_id'])}",
+            body,
+            counter_key="V1/products/{sku}/stockItems/{id}",
+        )
+        return new_qty
+
+    # ----------------------------------------------------------------------------------------------------
+    # stores, directory, customers
+
+    def store_configs(self) -> list[dict[str, Any]]:
+        if "store_configs" not in self._cache:
+            self._cache["store_configs"] = list(self.get("V1/store/storeConfigs") or [])
+        return self._cache["store_configs"]
+
+    def store_views(self) -> list[StoreView]:
+        """Store views joined with their configs (currencies, locale); fetched once per client."""
+        if "store_views" not in self._cache:
+            views = list(self.get("V1/store/storeViews") or [])
+            configs = {int(c["id"]): c for c in self.store_configs()}
+            out = []
+            for view in views:
+                config = configs.get(int(view["id"]), {})
+                base = config.get("base_currency_code") or ""
+                out.append(
+                    StoreView(
+                        id=int(view["id"]),
+                        code=str(view["code"]),
+                        website_id=int(view.get("website_id") or config.get("website_id") or 0),
+                        base_currency=base,
+                        default_display_currency=config.get("default_display_currency_code") or base,
+                        name=str(view.get("name") or ""),
+                        store_group_id=view.get("store_group_id"),
+                        is_active=bool(view.get("is_active", 1)),
+                        locale=config.get("locale"),
+                        timezone=config.get("timezone"),
+                        weight_unit=config.get("weight_unit"),
+                    )
+                )
+            self._cache["store_views"] = out
+        return self._cache["store_views"]
+
+    def store_view(self, code: str) -> StoreView:
+        for view in self.store_views():
+            if view.code == code:
+                return view
+        raise MagentoError(f"Magento has no store view with code {code!r}")
+
+    def country(self, country_id: str) -> Country:
+        key = f"country:{country_id.upper()}"
+        if key not in self._cache:
+            data = self.get(
+                f"V1/directory/countries/{_seg(country_id.upper())}", counter_key="V1/directory/countries/{id}"
+            )
+            self._cache[key] = Country.from_json(data)
+        return self._cache[key]
+
+    def countries(self) -> list[Country]:
+        """All countries with their regions, in one call (cached)."""
+        if "countries" not in self._cache:
+            data = self.get("V1/directory/countries") or []
+            countries = [Country.from_json(c) for c in data]
+            for c in countries:
+                self._cache[f"country:{c.id.upper()}"] = c
+            self._cache["countries"] = countries
+        return self._cache["countries"]
+
+    def find_customers_by_email(self, email: str, *, website_id: int | None = None) -> list[CustomerRef]:
+        criteria = SearchCriteria().where("email", email)
+        if website_id is not None:
+            criteria = criteria.where("website_id", int(website_id))
+        return [CustomerRef.from_json(c) for c in self.search_all("V1/customers/search", criteria)]
+
+    def create_customer(
+        self,
+        *,
+        email: str,
+        firstname: str,
+        lastname: str,
+        website_id: int,
+        store_id: int | None = None,
+        group_id: int | None = None,
+        addresses: Sequence[Mapping[str, Any]] = (),
+    ) -> CustomerRef:
+        customer: dict[str, Any] = {
+            "email": email,
+            "firstname": firstname,
+            "lastname": lastname,
+            "website_id": int(website_id),
+        }
+        if store_id is not None:
+            customer["store_id"] = int(store_id)
+        if group_id is not None:
+            customer["group_id"] = int(group_id)
+        if addresses:
+            customer["addresses"] = [dict(a) for a in addresses]
+        return CustomerRef.from_json(self.post("V1/customers", {"customer": customer}))
+
+
+def _seg(value: str) -> str:
+    """One URL path segment, fully encoded (SKUs may hold '/', '#', '?', spaces)."""
+    return quote(str(value), safe="")
+
+
+def _qty(value: Decimal | int) -> str:
+    dec = Decimal(value)
+    return str(int(dec)) if dec == dec.to_integral_value() else str(dec)
+
+
+def _qty_items(items: Mapping[int, Decimal | int]) -> list[dict[str, Any]]:
+    return [{"order_item_id": int(item_id), "qty": qty} for item_id, qty in items.items()]
