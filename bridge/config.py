@@ -88,7 +88,6 @@ class SyncSettings:
     page_size: int = 100
     initial_lookback_days: int = 7  # a new store's first pass lists orders updated this far back
     claim_lease_seconds: int = 300  # how long one worker owns an order while importing it
-    max_attempts_before_backoff: int = 3
 
 
 @dataclass(frozen=True)

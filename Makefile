@@ -1,0 +1,35 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install test lint demo demo-once bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,demo]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# The whole suite: twins, Redis, worker processes, SQLite and (when it answers) PostgreSQL, browser tests.
+test: $(STAMP) lint
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# Both twins, generated orders, SQLite, Redis (embedded if none runs), scheduler, worker and the admin.
+demo: $(STAMP)
+	$(BIN)/amazon-bridge demo
+
+demo-once: $(STAMP)
+	$(BIN)/amazon-bridge demo --once
+
+bench: $(STAMP)
+	$(BIN)/python bench/import_calls.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
