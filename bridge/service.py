@@ -102,6 +102,9 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
         run.result = "ok"
         run.finished_at = utcnow()
         run.imported = linked
+        if pulled.rejected:
+            run.errors = len(pulled.rejected)
+            run.error_text = f"{len(pulled.rejected)} Amazon orders could not be read: " + "; ".join(pulled.rejected)
     log.info(
         "store %s: %d orders seen (%d new), %d due for import, %d linked to existing Commerce orders",
         code, pulled.orders_seen, pulled.new, len(due), linked,

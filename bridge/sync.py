@@ -36,6 +36,7 @@ class PullResult:
     updated: int = 0
     queued: list[str] = field(default_factory=list)
     cursor: datetime | None = None
+    rejected: list[str] = field(default_factory=list)  # "<order id>: <what is wrong>", for the sync status
 
 
 def initial_cursor(store: Store, settings: SyncSettings) -> datetime:
@@ -101,6 +102,10 @@ def pull_changes(
         result.new += upsert.new
         result.updated += upsert.updated
         result.queued.extend(upsert.queued)
+        for raw, error in getattr(page, "rejected", []):
+            order_id = raw.get("orderId") if isinstance(raw, dict) else None
+            log.warning("store %s: Amazon order %s could not be read: %s", store_id, order_id, error)
+            result.rejected.append(f"{order_id or '?'}: {error}")
         token = page.next_token
         if not token:
             break

@@ -36,3 +36,16 @@ def import_order(store_id: int, amazon_order_id: str) -> dict:
         "message": outcome.message,
         "increment_id": outcome.increment_id,
     }
+
+
+def send_actions(store_id: int) -> dict:
+    """Send the store's queued requests (cancels) to Amazon and record Amazon's answers."""
+    from bridge.actions import send_actions as run_send_actions
+    from bridge.storage.models import Store
+
+    rt = runtime()
+    with rt.db.session() as session:
+        store = session.get(Store, store_id)
+        amazon = rt.amazon_client(store)
+    result = run_send_actions(rt.db.sessionmaker, store_id, amazon)
+    return {"submitted": result.submitted, "done": result.done, "failed": result.failed, "pending": result.pending}
