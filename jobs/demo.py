@@ -182,7 +182,7 @@ def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port
 
         catalog = generate_catalog(seed, 30)
         out_of_stock = {catalog[-1].sku}
-        orders = generate_orders(order_count, seed, catalog, marketplaces=[MARKETPLACE_US], unknown_sku_rate=0.04)
+        orders = generate_orders(order_count, seed, catalog, marketplaces=("US",), unknown_sku_rate=0.04)
         seed_magento(magento, catalog, out_of_stock=out_of_stock)
         amazon.seed_orders(orders)
         amazon.advance_clock(180)  # Amazon lists an update only once it is two minutes old

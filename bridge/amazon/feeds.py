@@ -32,8 +32,12 @@ ADJUSTMENT_REASONS = frozenset(
     }
 )  # fmt: skip
 
-# ItemPriceAdjustments component types, in the order the XSD's examples list them.
-ADJUSTMENT_COMPONENTS = ("Principal", "Shipping", "Tax", "ShippingTax", "GiftWrap", "GiftWrapTax", "RestockingFee")
+# ItemPriceAdjustments Component Type values (OrderAdjustment.xsd); written in this order.
+ADJUSTMENT_COMPONENTS = (
+    "Principal", "Shipping", "CODFee", "Tax", "ShippingTax", "RestockingFee", "RestockingFeeTax", "GiftWrap",
+    "GiftWrapTax", "Surcharge", "ReturnShipping", "Goodwill", "ExportCharge", "COD", "CODTax", "Other",
+    "FreeReplacementReturnShipping",
+)  # fmt: skip
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 

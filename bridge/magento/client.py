@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
@@ -29,10 +29,12 @@ from requests_oauthlib import OAuth1
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from bridge.config import MagentoSettings
+from bridge.domain import AmazonOrder
 from bridge.magento.errors import (
     MagentoConnectionError,
     MagentoError,
     MagentoHTTPError,
+    MagentoInvalidRequest,
     MagentoNotFound,
     MagentoTimeout,
     MagentoTransportError,
@@ -46,9 +48,14 @@ from bridge.magento.models import (
     SourceItem,
     StoreView,
     Track,
+    json_number,
     to_decimal,
 )
 from bridge.magento.search import SearchCriteria, SearchResult, chunked
+from bridge.order_settings import OrderSettings
+
+if TYPE_CHECKING:
+    from bridge.importer.regions import RegionResolver
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +66,6 @@ ORDER_REF_FIELDS = "items[entity_id,increment_id,ext_order_id,state,status],tota
 
 class MagentoProtocolError(MagentoTransportError):
     """Magento answered 2xx but the body was not the JSON we expected (the request was processed)."""
-
-
-def json_number(value: Decimal) -> int | float:
-    """A Decimal as a JSON number, exactly: integers stay ints, others go through float only when the
-    float's shortest repr is the same decimal (always true for money with <= 15 significant digits)."""
-    if value == value.to_integral_value() and value.as_tuple().exponent >= 0:
-        return int(value)
-    as_float = float(value)
-    if Decimal(repr(as_float)) != value:
-        raise ValueError(f"{value} cannot be sent as an exact JSON number")
-    return as_float
 
 
 def _json_default(obj: Any) -> Any:
@@ -363,6 +359,11 @@ class MagentoClient:
             )
         return MagentoOrderRef.from_json(data)
 
+    def update_order(self, entity_id: int, fields: Mapping[str, Any]) -> MagentoOrderRef:
+        """Partial update (`POST /V1/orders` with the entity_id): only the given columns change."""
+        body = {"entity": {**dict(fields), "entity_id": int(entity_id)}}
+        return MagentoOrderRef.from_json(self.post("V1/orders", body))
+
     def add_comment(
         self,
         order_id: int,
@@ -568,6 +569,30 @@ class MagentoClient:
         available = (to_decimal(item.get("qty")) or Decimal(0)) - (to_decimal(item.get("min_qty")) or Decimal(0))
         return available >= Decimal(qty)
 
+    def websites(self) -> list[dict[str, Any]]:
+        if "websites" not in self._cache:
+            self._cache["websites"] = list(self.get("V1/store/websites") or [])
+        return self._cache["websites"]
+
+    def default_stock_id(self) -> int:
+        """The MSI stock of this client's store view's website (cached; 1 without MSI)."""
+        if "stock_id" not in self._cache:
+            views = self.store_views()
+            view = next((v for v in views if v.code == self.store_code), None) if self.store_code else None
+            view = view or next((v for v in views if v.id != 0), None)
+            website = next((w for w in self.websites() if view and int(w["id"]) == view.website_id), None)
+            self._cache["stock_id"] = self.stock_id_for_website(website["code"]) if website else 1
+        return self._cache["stock_id"]
+
+    def is_salable(self, sku: str, qty: Decimal | int, stock_id: int | None = None) -> bool:
+        """Can `qty` of `sku` be sold from the store view's stock (MSI, else legacy stock item)?"""
+        try:
+            return self.is_salable_for_qty(sku, qty, self.default_stock_id() if stock_id is None else stock_id)
+        except MagentoNotFound as exc:
+            if exc.is_no_route:
+                raise
+            return False
+
     def source_items(self, sku: str) -> list[SourceItem]:
         criteria = SearchCriteria().where("sku", sku)
         return [SourceItem.from_json(i) for i in self.search_all("V1/inventory/source-items", criteria)]
@@ -580,7 +605,7 @@ class MagentoClient:
         }
         self.post("V1/inventory/source-items", body)
 
-    def decrement_source_qty(self, sku: str, qty: Decimal | int, *, source_code: str = "default") -> Decimal:
+    def decrement_source_quantity(self, sku: str, qty: Decimal | int, *, source_code: str = "default") -> Decimal:
         """Subtract `qty` from a source item (legacy stock item without MSI); returns the new quantity.
 
         A read-modify-write: Magento has no atomic decrement over REST, so the caller must make it happen
@@ -702,6 +727,62 @@ class MagentoClient:
         if addresses:
             customer["addresses"] = [dict(a) for a in addresses]
         return CustomerRef.from_json(self.post("V1/customers", {"customer": customer}))
+
+    def region_resolver(self, country_code: str | None = None) -> RegionResolver:
+        """Regions of one country (one cached call), or of all countries when none is given."""
+        from bridge.importer.regions import RegionResolver
+
+        if not country_code:
+            return RegionResolver(self.countries())
+        try:
+            return RegionResolver([self.country(country_code)])
+        except MagentoNotFound:
+            return RegionResolver()  # a country the store does not allow: no region ids, the text stays
+
+    def customer_for_order(self, order: AmazonOrder, settings: OrderSettings, store: StoreView) -> CustomerRef | None:
+        """The customer an order is assigned to under *Customer Creation*; None means a guest order.
+
+        Predefined: that customer, which must exist (else `OrderBuildError`). Build New Customer Account
+        (ASC): the customer with the buyer's e-mail in the store's website, created from BuyerName when
+        missing; without a buyer e-mail (no PII role) the order stays a guest order.
+        """
+        from bridge.importer.order_builder import OrderBuildError, split_name
+        from bridge.order_settings import CustomerCreation
+
+        if settings.customer_creation is CustomerCreation.PREDEFINED:
+            email = settings.predefined_customer_email
+            if not email:
+                raise OrderBuildError(
+                    "Cannot create sales order: Customer Creation is set to a predefined customer, but no "
+                    "customer e-mail is configured"
+                )
+            found = self.find_customers_by_email(email, website_id=store.website_id)
+            if not found:
+                raise OrderBuildError(
+                    f"Cannot create sales order: the predefined customer {email} does not exist in the website "
+                    f"of store view {store.code!r}"
+                )
+            return found[0]
+        if settings.customer_creation is not CustomerCreation.NEW_ACCOUNT or not order.buyer_email:
+            return None
+        found = self.find_customers_by_email(order.buyer_email, website_id=store.website_id)
+        if found:
+            return found[0]
+        first, last = split_name(order.buyer_name)
+        try:
+            return self.create_customer(
+                email=order.buyer_email,
+                firstname=first,
+                lastname=last,
+                website_id=store.website_id,
+                store_id=store.id,
+            )
+        except MagentoInvalidRequest:
+            # Another worker created it in between: use theirs.
+            found = self.find_customers_by_email(order.buyer_email, website_id=store.website_id)
+            if found:
+                return found[0]
+            raise
 
 
 def _seg(value: str) -> str:

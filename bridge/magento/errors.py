@@ -69,8 +69,8 @@ class MagentoHTTPError(MagentoError):
         self.request_id = request_id
         self.method = method
         self.path = path
-        where = f" ({method} {path})" if method and path else ""
-        super().__init__(f"HTTP {status}{where}: {message}")
+        # str() is Magento's own message, so it can go straight into a merchant-facing note.
+        super().__init__(f"{message} (HTTP {status})")
 
     @property
     def error_messages(self) -> list[str]:
@@ -117,8 +117,10 @@ class MagentoConnectionError(MagentoTransportError):
     """Connection refused, reset or dropped before a response arrived."""
 
 
-class MagentoTimeout(MagentoTransportError):
-    """Connect timeout (not sent) or read timeout (sent: a write may have been saved)."""
+class MagentoTimeout(MagentoConnectionError):
+    """Connect timeout (not sent) or read timeout (sent: a write may have been saved).
+
+    A connection error too, so one `except MagentoConnectionError` handles every lost answer."""
 
 
 _BY_STATUS: dict[int, type[MagentoHTTPError]] = {

@@ -15,6 +15,17 @@ PRODUCT_ENABLED = 1
 PRODUCT_DISABLED = 2
 
 
+def json_number(value: Decimal) -> int | float:
+    """A Decimal as a JSON number, exactly: integers stay ints, others go through float only when the
+    float's shortest repr is the same decimal (always true for money with up to 15 significant digits)."""
+    if value == value.to_integral_value() and int(value.as_tuple().exponent) >= 0:
+        return int(value)
+    as_float = float(value)
+    if Decimal(repr(as_float)) != value:
+        raise ValueError(f"{value} cannot be sent as an exact JSON number")
+    return as_float
+
+
 def to_decimal(value: Any) -> Decimal | None:
     """Magento money/qty as Decimal, via str so floats from JSON don't carry binary noise."""
     if value is None or value == "":
