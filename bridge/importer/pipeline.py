@@ -21,16 +21,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bridge.importer.order_builder import OrderBuildError, build_order_payload
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from bridge.amazon.mapping import order_from_v2026
 from bridge.domain import AmazonOrder
+from bridge.importer.order_builder import OrderBuildError, build_order_payload, placeholder_email, split_name
+from bridge.importer.regions import RegionResolver
 from bridge.importer.rules import decide
 from bridge.links import order_comment, order_links
 from bridge.magento.errors import MagentoConnectionError, MagentoError, MagentoInvalidRequest
-from bridge.order_settings import OrderSettings, StockHandling
+from bridge.order_settings import CustomerCreation, OrderSettings, StockHandling
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, utcnow
 from bridge.storage.orders import add_event
 from bridge.storage.stores import order_settings, sku_mapper
@@ -253,10 +254,9 @@ class OrderImporter:
         skus = sorted({catalog_sku(item.seller_sku) for item in order.items})
         products = magento.products_by_skus(skus)
         store_view = magento.store_view(settings.store_view_code)
-        regions = magento.region_resolver(order.shipping_address.country_code if order.shipping_address else None)
-        customer = None
-        if settings.customer_creation.value != "guest":
-            customer = magento.customer_for_order(order, settings, store_view)
+        country = order.shipping_address.country_code if order.shipping_address else None
+        regions = RegionResolver([magento.country(country)] if country else [])
+        customer = self._customer(settings, order, store_view, magento)
         payload = build_order_payload(
             order,
             settings,
@@ -270,6 +270,25 @@ class OrderImporter:
         if not order.is_fba:
             self._check_salable(order, catalog_sku, magento)
         return payload
+
+    def _customer(self, settings: OrderSettings, order: AmazonOrder, store_view, magento):
+        """Guest (ASC's default), a predefined customer, or ASC's "Build New Customer Account"."""
+        if settings.customer_creation is CustomerCreation.GUEST:
+            return None
+        if settings.customer_creation is CustomerCreation.PREDEFINED:
+            email = settings.predefined_customer_email or ""
+            found = magento.find_customers_by_email(email, website_id=store_view.website_id)
+            if not found:
+                raise OrderBuildError(f'Cannot create sales order: customer "{email}" does not exist')
+            return found[0]
+        email = order.buyer_email or placeholder_email(order.amazon_order_id)
+        found = magento.find_customers_by_email(email, website_id=store_view.website_id)
+        if found:
+            return found[0]
+        first, last = split_name(order.buyer_name)
+        return magento.create_customer(
+            email=email, firstname=first, lastname=last, website_id=store_view.website_id, store_id=store_view.id
+        )
 
     def _check_salable(self, order: AmazonOrder, catalog_sku, magento) -> None:
         needed: dict[str, int] = {}
@@ -321,7 +340,7 @@ class OrderImporter:
             add_event(record, "stock", "Decremented source quantities for the ordered items.", actor)
             session.commit()
         if order.is_fba and not record.completed:
-            magento.update_order(entity_id, {"state": "complete", "status": "complete"})
+            magento.post("V1/orders", {"entity": {"entity_id": entity_id, "state": "complete", "status": "complete"}})
             record.completed = True
             add_event(record, "completed", "FBA order shipped by Amazon; Commerce order completed.", actor)
             session.commit()
