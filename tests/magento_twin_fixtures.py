@@ -80,9 +80,9 @@ def order(increment_id: str | None = None, *, items: list[dict[str, Any]] | None
             {"shipping": {"address": address("shipping"), "method": "flatrate_flatrate"}, "items": []},
         ]},
     }
-    if increment_id is None:
-        del o["increment_id"]
     o.update(over)
+    if o.get("increment_id") is None:
+        del o["increment_id"]
     return o
 
 
