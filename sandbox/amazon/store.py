@@ -75,11 +75,7 @@ class TwinState:
         self.lock = threading.RLock()
         self.clock = TwinClock()
         self.throttle = Throttle(self.clock.monotonic, config.rate_scale)
-        self.faults = FaultInjector(FaultSettings(
-            seed=config.seed, rate_429=config.rate_429, rate_500=config.rate_500,
-            rate_503=config.rate_503, rate_timeout=config.rate_timeout,
-            timeout_seconds=config.timeout_seconds,
-        ))
+        self.faults = FaultInjector(self.initial_faults())
         self.examples = StaticExamples()
         self.secret = secrets.token_bytes(32)  # signs pagination tokens and document URLs
         self.orders: dict[str, dict[str, dict]] = {}
@@ -94,6 +90,11 @@ class TwinState:
         self._feed_seq = 50001000000 + secrets.randbelow(1000000) * 1000
         if config.data_path:
             self._load(Path(config.data_path))
+
+    def initial_faults(self) -> FaultSettings:
+        c = self.config
+        return FaultSettings(seed=c.seed, rate_429=c.rate_429, rate_500=c.rate_500, rate_503=c.rate_503,
+                             rate_timeout=c.rate_timeout, timeout_seconds=c.timeout_seconds)
 
     # -- orders ---------------------------------------------------------------------------------------
     def seller_orders(self, seller_id: str) -> dict[str, dict]:
@@ -150,6 +151,7 @@ class TwinState:
             self.faults_served.clear()
             self.throttle.reset()
             self.clock.reset()
+            self.faults.configure(self.initial_faults())
             self.save()
 
     # -- feeds ----------------------------------------------------------------------------------------
