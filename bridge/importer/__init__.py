@@ -1,0 +1,1 @@
+"""Turning Amazon orders into Commerce orders: import rules, payload builder, pipeline."""

@@ -1,0 +1,432 @@
+"""Amazon order → the body of Magento's `PUT /V1/orders/create` (pure: no I/O, no clock, no randomness).
+
+The repository save behind that route stores what it is sent and recalculates nothing, so every amount is
+Amazon's: summed exactly in Decimal, rendered as JSON numbers only at the end, and the grand total must
+equal Amazon's order total or nothing is built (`OrderBuildError`; the order waits in an error state,
+never becomes a wrong Commerce order). Messages of `OrderBuildError` are the notes merchants read, in ASC's
+wording where ASC has one. Only keys of Magento's Sales data interfaces are sent, because the web API
+rejects unknown fields.
+
+Where each Magento field comes from (sums are over the Amazon order items; amounts in the order currency):
+
+| Magento field                          | Source                                                                  |
+|----------------------------------------|-------------------------------------------------------------------------|
+| ext_order_id                           | Amazon order id (the idempotency key, looked up before any create)      |
+| increment_id                           | prefix + Amazon order id with Order Number Source = Amazon, else omitted |
+| store_id                               | the store view of "Import Amazon Orders Into Magento Store"             |
+| state / status                         | `new` / `pending` (the offline invoice later moves it on)               |
+| base/order/store/global_currency_code  | order currency; must equal the store view's base currency               |
+| *_rate (base_to_global, ...)           | 1                                                                       |
+| customer_is_guest / customer_group_id  | 1 / 0 (NOT LOGGED IN) for guests; 0 / the customer's group otherwise    |
+| customer_id                            | the existing or newly built customer, when one is given                 |
+| customer_email                         | BuyerEmail, else `{AmazonOrderId}@amazon.com` (ASC's placeholder)       |
+| customer_firstname / _lastname         | BuyerName split on the first space, else "Amazon Customer"              |
+| items[].sku / product_id / product_type| catalog SKU (seller SKU through the store's mapping) and its product    |
+| items[].name                           | catalog product name (ASC's quote item is the product), else Amazon's   |
+| items[].qty_ordered                    | QuantityOrdered                                                         |
+| items[].price, original_price          | ItemPrice / qty, rounded to the currency's minor unit                   |
+| items[].row_total                      | ItemPrice (exactly; not price x qty)                                    |
+| items[].tax_amount                     | ItemTax                                                                 |
+| items[].tax_percent                    | ItemTax / (ItemPrice - PromotionDiscount) x 100, 4 decimals (derived)   |
+| items[].discount_amount                | PromotionDiscount (positive, as Magento keeps item discounts)           |
+| items[].price_incl_tax                 | (ItemPrice + ItemTax) / qty, rounded                                    |
+| items[].row_total_incl_tax             | ItemPrice + ItemTax                                                     |
+| items[].description, ext_order_item_id | Amazon OrderItemId (ASC keeps it on `description` for tracking)         |
+| items[].base_*, order base_*           | the same amounts (base currency = order currency)                       |
+| subtotal / subtotal_incl_tax           | sum ItemPrice / sum (ItemPrice + ItemTax)                               |
+| shipping_amount                        | sum (ShippingPrice + GiftWrapPrice + COD fee and other charges): what   |
+|                                        | Magento shows as "Shipping & Handling"                                  |
+| shipping_tax_amount                    | sum (ShippingTax + GiftWrapTax)                                         |
+| shipping_incl_tax                      | shipping_amount + shipping_tax_amount                                   |
+| shipping_discount_amount               | sum ShippingDiscount (positive)                                         |
+| discount_amount                        | -(sum PromotionDiscount + sum ShippingDiscount): negative, as Magento   |
+|                                        | keeps order discounts                                                   |
+| discount_description                   | "Amazon Applied Discount" (ASC), when there is a discount               |
+| tax_amount                             | sum ItemTax + shipping_tax_amount                                       |
+| grand_total, total_due                 | subtotal + shipping_amount + tax_amount + discount_amount; must equal   |
+|                                        | Amazon's order total                                                    |
+| total_qty_ordered / total_item_count   | sum qty / number of lines                                               |
+| weight, items[].weight, row_weight     | product weight x qty (only when every product has a weight)             |
+| billing_address                        | BuyerName (+ BuyerCompany) with the shipping street, city, region,      |
+|                                        | postcode, country and phone (ASC)                                       |
+| shipping address                       | (in shipping_assignments) recipient name split, street lines as a list, |
+|                                        | region id from the store's directory (`RegionResolver`)                 |
+| telephone                              | ShippingAddress.Phone, else `111-111-1111` (ASC)                        |
+| missing street / city / postcode       | `Undefined` / `Undefined` / `00000`                                     |
+| missing country                        | the marketplace's country, else the store locale's                      |
+| shipping_assignments[0].shipping.method| Order Settings' shipping method for the ShipServiceLevel                |
+| shipping_description                   | `Amazon <ShipServiceLevel>` (ASC's carrier title)                       |
+| payment.method / po_number             | Order Settings' payment method (default `purchaseorder`) / Amazon id    |
+| payment.additional_information         | Amazon order number, marketplace, fulfilment, links to our pages        |
+
+FBA orders get the same payload; the pipeline completes them afterwards without touching stock.
+Not sent: `created_at` (Magento stamps the import time, like ASC's quote submit), `send_email` (not part of
+the web API's OrderInterface; the repository save never sends the new-order e-mail anyway), order-level
+`taxes` breakdowns (Amazon gives amounts, not rates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from bridge.domain import ZERO, Address, AmazonOrder, AmazonOrderItem
+from bridge.importer.regions import RegionResolver
+from bridge.links import OrderLinks
+from bridge.magento.models import CustomerRef, Product, StoreView, json_number
+from bridge.order_settings import OrderNumberSource, OrderSettings
+
+PLACEHOLDER_EMAIL_DOMAIN = "amazon.com"  # ASC's `{AmazonOrderId}@amazon.com`; passes Magento's e-mail check
+PLACEHOLDER_PHONE = "111-111-1111"  # ASC
+PLACEHOLDER_NAME = "Amazon Customer"
+PLACEHOLDER_TEXT = "Undefined"  # ASC's fallback for a missing last name; also street and city
+PLACEHOLDER_POSTCODE = "00000"
+DISCOUNT_DESCRIPTION = "Amazon Applied Discount"  # ASC
+GUEST_GROUP_ID = 0  # NOT LOGGED IN
+MAX_INCREMENT_ID = 32  # sales_order.increment_id is varchar(32)
+COMPOSITE_TYPES = frozenset({"configurable", "bundle", "grouped"})  # need a child product: not orderable alone
+
+# ISO 4217 minor units where they are not 2 (Amazon's marketplaces use 0 for JPY only).
+CURRENCY_EXPONENT: dict[str, int] = {
+    "JPY": 0, "KRW": 0, "CLP": 0, "VND": 0, "ISK": 0, "UGX": 0, "XAF": 0, "XOF": 0, "PYG": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}  # fmt: skip
+
+# Country of each Amazon marketplace, for orders that come without any address (no PII role).
+MARKETPLACE_COUNTRY: dict[str, str] = {
+    "ATVPDKIKX0DER": "US", "A2EUQ1WTGCTBG2": "CA", "A1AM78C64UM0Y8": "MX", "A2Q3Y263D00KWC": "BR",
+    "A1F83G8C2ARO7P": "GB", "A1PA6795UKMFR9": "DE", "A13V1IB3VIYZZH": "FR", "APJ6JRA9NG5V4": "IT",
+    "A1RKKUPIHCS9HS": "ES", "A1805IZSGTT6HS": "NL", "AMEN7PMS3EDWL": "BE", "A28R8C7NBKEWEA": "IE",
+    "A2NODRKZP88ZB9": "SE", "A1C3SOZRARQ6R3": "PL", "A33AVAJ2PDY3EV": "TR", "ARBP9OOSHTCHU": "EG",
+    "A17E79C6D8DWNP": "SA", "A2VIGQ35RCS4UG": "AE", "A21TJRUUN4KGV": "IN", "A1VC38T7YXB528": "JP",
+    "A39IBJ37TRP1C6": "AU", "A19VAU5U5O7RUS": "SG", "AE08WJ6YKNBMC": "ZA",
+}  # fmt: skip
+
+FOUR_PLACES = Decimal("0.0001")
+HUNDRED = Decimal(100)
+
+
+class OrderBuildError(ValueError):
+    """The order cannot become a Commerce order as it is; the message is the note merchants see."""
+
+
+def currency_exponent(currency: str) -> int:
+    return CURRENCY_EXPONENT.get(currency.upper(), 2)
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)), rounding=ROUND_HALF_UP)
+
+
+def split_name(name: str | None, *, fallback: str = PLACEHOLDER_NAME) -> tuple[str, str]:
+    """ASC: split on the first space; a single word gets the last name `Undefined`."""
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        cleaned = fallback
+    first, _, last = cleaned.partition(" ")
+    return first, last or PLACEHOLDER_TEXT
+
+
+def placeholder_email(amazon_order_id: str) -> str:
+    return f"{amazon_order_id}@{PLACEHOLDER_EMAIL_DOMAIN}"
+
+
+def shipping_description(service_level: str | None) -> str:
+    """ASC's rate title `Amazon <ShipServiceLevel>`; v2026's `SECOND_DAY` reads as `Second Day`."""
+    if not service_level:
+        return "Amazon"
+    level = service_level.strip()
+    if level.isupper() or "_" in level:
+        level = " ".join(part.capitalize() for part in level.replace("_", " ").split())
+    return f"Amazon {level}"
+
+
+def _find_product(products: Mapping[str, Product], sku: str) -> Product | None:
+    product = products.get(sku)
+    if product is None:
+        folded = sku.casefold()  # Magento matches SKUs case-insensitively
+        product = next((p for key, p in products.items() if key.casefold() == folded), None)
+    return product
+
+
+def _line_problem(item: AmazonOrderItem, catalog_sku: str, product: Product | None, *, fba: bool) -> str | None:
+    if product is None:
+        return f'Cannot create sales order: Product "{item.seller_sku}" does not exist'
+    not_salable = f'Cannot create sales order: Product "{catalog_sku}" in order is not salable'
+    if not product.enabled or product.type_id in COMPOSITE_TYPES:
+        return not_salable
+    if product.is_in_stock is False and not fba:  # FBA stock is Amazon's, not Commerce's
+        return not_salable
+    return None
+
+
+def _money(value: Decimal) -> int | float:
+    return json_number(value)
+
+
+def _address(
+    kind: str,
+    *,
+    name: str | None,
+    company: str | None,
+    source: Address | None,
+    email: str,
+    country_fallback: str,
+    region_ids: RegionResolver,
+) -> dict[str, Any]:
+    firstname, lastname = split_name(name)
+    country = (source.country_code if source and source.country_code else country_fallback).upper()
+    out: dict[str, Any] = {
+        "address_type": kind,
+        "firstname": firstname,
+        "lastname": lastname,
+        "street": (source.street if source else None) or [PLACEHOLDER_TEXT],
+        "city": (source.city if source and source.city else PLACEHOLDER_TEXT),
+        "postcode": (source.postal_code if source and source.postal_code else PLACEHOLDER_POSTCODE),
+        "country_id": country,
+        "telephone": (source.phone if source and source.phone else PLACEHOLDER_PHONE),
+        "email": email,
+    }
+    if company:
+        out["company"] = company
+    resolved = region_ids.resolve(country, source.region if source else None)
+    if resolved is not None:
+        out["region"] = resolved.region
+        if resolved.region_code:
+            out["region_code"] = resolved.region_code
+        if resolved.region_id is not None:
+            out["region_id"] = resolved.region_id
+    return out
+
+
+def build_order_payload(
+    order: AmazonOrder,
+    settings: OrderSettings,
+    *,
+    store: StoreView,
+    products: Mapping[str, Product],
+    sku_map: Callable[[str], str],
+    region_ids: RegionResolver,
+    customer: CustomerRef | None = None,
+    links: OrderLinks | None = None,
+) -> dict[str, Any]:
+    """`{"entity": {...}}` for `PUT /V1/orders/create`; raises `OrderBuildError` instead of a wrong order."""
+    currency = order.currency.upper()
+    lines = [item for item in order.items if item.quantity_ordered > 0 or item.row_total != ZERO]
+    if not lines:
+        raise OrderBuildError(
+            "Cannot create sales order: No items in the order. Please check data consistency or report a bug."
+        )
+    for item in lines:
+        if item.quantity_ordered <= 0:
+            raise OrderBuildError(
+                f'Cannot create sales order: item {item.order_item_id} ("{item.seller_sku}") has quantity '
+                f"{item.quantity_ordered} but charges {item.row_total} {currency}"
+            )
+    if currency != store.base_currency.upper():
+        raise OrderBuildError(
+            f"Cannot create sales order: the order is in {currency} but store view {store.code!r} has base "
+            f"currency {store.base_currency}; import it into a store view whose base currency is {currency}"
+        )
+
+    problems: list[str] = []
+    resolved: list[tuple[AmazonOrderItem, str, Product]] = []
+    for item in lines:
+        catalog_sku = sku_map(item.seller_sku) or item.seller_sku
+        product = _find_product(products, catalog_sku)
+        problem = _line_problem(item, catalog_sku, product, fba=order.is_fba)
+        if problem:
+            if problem not in problems:
+                problems.append(problem)
+            continue
+        assert product is not None
+        resolved.append((item, catalog_sku, product))
+    if problems:
+        raise OrderBuildError("; ".join(problems))
+
+    subtotal = item_tax = shipping = shipping_tax = shipping_discount = promotion = ZERO
+    weight: Decimal | None = ZERO
+    items: list[dict[str, Any]] = []
+    for item, _catalog_sku, product in resolved:
+        qty = Decimal(item.quantity_ordered)
+        price = round_money(item.item_price / qty, currency)
+        price_incl_tax = round_money((item.item_price + item.item_tax) / qty, currency)
+        taxable = item.item_price - item.promotion_discount
+        tax_percent = (item.item_tax / taxable * HUNDRED).quantize(FOUR_PLACES) if taxable > 0 else ZERO
+        row_total_incl_tax = item.item_price + item.item_tax
+        line: dict[str, Any] = {
+            "sku": product.sku,
+            "name": product.name or item.title or item.seller_sku,
+            "product_id": product.id,
+            "product_type": product.type_id,
+            "store_id": store.id,
+            "qty_ordered": item.quantity_ordered,
+            "is_virtual": 0,
+            "price": _money(price),
+            "base_price": _money(price),
+            "original_price": _money(price),
+            "base_original_price": _money(price),
+            "price_incl_tax": _money(price_incl_tax),
+            "base_price_incl_tax": _money(price_incl_tax),
+            "row_total": _money(item.item_price),
+            "base_row_total": _money(item.item_price),
+            "row_total_incl_tax": _money(row_total_incl_tax),
+            "base_row_total_incl_tax": _money(row_total_incl_tax),
+            "tax_amount": _money(item.item_tax),
+            "base_tax_amount": _money(item.item_tax),
+            "tax_percent": _money(tax_percent),
+            "discount_amount": _money(item.promotion_discount),
+            "base_discount_amount": _money(item.promotion_discount),
+            "description": item.order_item_id,
+            "ext_order_item_id": item.order_item_id,
+        }
+        if product.weight is not None:
+            line["weight"] = _money(product.weight)
+            line["row_weight"] = _money(product.weight * qty)
+            if weight is not None:
+                weight += product.weight * qty
+        else:
+            weight = None
+        items.append(line)
+        subtotal += item.item_price
+        item_tax += item.item_tax
+        shipping += item.shipping_price + item.gift_wrap_price + item.other_charges
+        shipping_tax += item.shipping_tax + item.gift_wrap_tax
+        shipping_discount += item.shipping_discount
+        promotion += item.promotion_discount
+
+    discount = -(promotion + shipping_discount)
+    tax = item_tax + shipping_tax
+    grand_total = subtotal + shipping + tax + discount
+    if grand_total != order.order_total:
+        raise OrderBuildError(
+            f"Cannot create sales order: totals do not match: the items add up to {grand_total} {currency} "
+            f"but Amazon's order total is {order.order_total} {currency}"
+        )
+
+    if customer is not None:
+        email = customer.email
+        first, last = customer.firstname, customer.lastname
+        if not first or not last:
+            first, last = split_name(order.buyer_name)
+    else:
+        email = order.buyer_email or placeholder_email(order.amazon_order_id)
+        first, last = split_name(order.buyer_name)
+
+    country_fallback = MARKETPLACE_COUNTRY.get(order.marketplace_id or "") or _locale_country(store) or "US"
+    ship_to = order.shipping_address
+    shipping_address = _address(
+        "shipping",
+        name=(ship_to.name if ship_to and ship_to.name else None) or order.buyer_name,
+        company=ship_to.company if ship_to else None,
+        source=ship_to,
+        email=email,
+        country_fallback=country_fallback,
+        region_ids=region_ids,
+    )
+    billing_address = _address(
+        "billing",
+        name=order.buyer_name,
+        company=order.buyer_company,
+        source=ship_to,
+        email=email,
+        country_fallback=country_fallback,
+        region_ids=region_ids,
+    )
+
+    increment_id: str | None = None
+    if settings.order_number_source is OrderNumberSource.AMAZON:
+        increment_id = f"{settings.order_number_prefix or ''}{order.amazon_order_id}"
+        if len(increment_id) > MAX_INCREMENT_ID:
+            raise OrderBuildError(
+                f"Cannot create sales order: order number {increment_id!r} is longer than Magento's "
+                f"{MAX_INCREMENT_ID} characters; shorten the order number prefix"
+            )
+
+    method = settings.shipping_method_for(order.ship_service_level)
+    info = [f"Amazon Order Number: {order.amazon_order_id}"]
+    if order.sales_channel:
+        info.append(f"Marketplace: {order.sales_channel}")
+    info.append("Fulfilled by: " + ("Amazon (FBA)" if order.is_fba else "Merchant"))
+    if links is not None:
+        info.append(f"View or Cancel Amazon Order: {links.view_url}")
+        info.append(f"View all Amazon Orders: {links.list_url}")
+
+    total_qty = sum(item.quantity_ordered for item, _, _ in resolved)
+    entity: dict[str, Any] = {
+        "ext_order_id": order.amazon_order_id,
+        "store_id": store.id,
+        "state": "new",
+        "status": "pending",
+        "is_virtual": 0,
+        "base_currency_code": currency,
+        "order_currency_code": currency,
+        "store_currency_code": currency,
+        "global_currency_code": currency,
+        "base_to_global_rate": 1,
+        "base_to_order_rate": 1,
+        "store_to_base_rate": 1,
+        "store_to_order_rate": 1,
+        "customer_email": email,
+        "customer_firstname": first,
+        "customer_lastname": last,
+        "customer_is_guest": 0 if customer is not None else 1,
+        "customer_group_id": customer.group_id if customer is not None else GUEST_GROUP_ID,
+        "customer_note_notify": 0,
+        "subtotal": _money(subtotal),
+        "base_subtotal": _money(subtotal),
+        "subtotal_incl_tax": _money(subtotal + item_tax),
+        "base_subtotal_incl_tax": _money(subtotal + item_tax),
+        "shipping_amount": _money(shipping),
+        "base_shipping_amount": _money(shipping),
+        "shipping_tax_amount": _money(shipping_tax),
+        "base_shipping_tax_amount": _money(shipping_tax),
+        "shipping_incl_tax": _money(shipping + shipping_tax),
+        "base_shipping_incl_tax": _money(shipping + shipping_tax),
+        "shipping_discount_amount": _money(shipping_discount),
+        "base_shipping_discount_amount": _money(shipping_discount),
+        "discount_amount": _money(discount),
+        "base_discount_amount": _money(discount),
+        "tax_amount": _money(tax),
+        "base_tax_amount": _money(tax),
+        "grand_total": _money(grand_total),
+        "base_grand_total": _money(grand_total),
+        "total_due": _money(grand_total),
+        "base_total_due": _money(grand_total),
+        "total_qty_ordered": total_qty,
+        "total_item_count": len(items),
+        "shipping_description": shipping_description(order.ship_service_level),
+        "items": items,
+        "billing_address": billing_address,
+        "payment": {
+            "method": settings.payment_method,
+            "po_number": order.amazon_order_id,
+            "amount_ordered": _money(grand_total),
+            "base_amount_ordered": _money(grand_total),
+            "additional_information": info,
+        },
+        "extension_attributes": {
+            "shipping_assignments": [
+                {
+                    "shipping": {"address": shipping_address, "method": method},
+                    "items": items,
+                }
+            ]
+        },
+    }
+    if customer is not None:
+        entity["customer_id"] = customer.id
+    if increment_id is not None:
+        entity["increment_id"] = increment_id
+    if discount != ZERO:
+        entity["discount_description"] = DISCOUNT_DESCRIPTION
+    if weight is not None:
+        entity["weight"] = _money(weight)
+    return {"entity": entity}
+
+
+def _locale_country(store: StoreView) -> str | None:
+    if store.locale and "_" in store.locale:
+        return store.locale.rsplit("_", 1)[1].upper()
+    return None
