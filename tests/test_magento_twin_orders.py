@@ -390,3 +390,13 @@ def test_comment_with_status_sets_order_status(api):
 
 def test_comment_on_unknown_order_is_404(api):
     assert api.post("/orders/999/comments", {"statusHistory": {"comment": "x"}}).status_code == 404
+
+
+def test_partial_response_fields(api):
+    create(api, order("100000001", ext_order_id="111-1"))
+    params = criteria([]) | {"fields": "items[entity_id,increment_id,ext_order_id,state,status],total_count"}
+    result = api.ok(api.get("/orders", params=params))
+    assert result == {"items": [{"entity_id": 1, "increment_id": "100000001", "ext_order_id": "111-1",
+                                 "state": "processing", "status": "processing"}], "total_count": 1}
+    one = api.ok(api.get("/orders/1", params={"fields": "increment_id,billing_address[city],items[sku]"}))
+    assert one == {"increment_id": "100000001", "billing_address": {"city": "City"}, "items": [{"sku": "simple"}]}

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from flask import Flask, Response, request
 
-from . import catalog, documents, orders
+from . import catalog, documents, orders, partial
 from .auth import Credentials, NonceRegistry, require_acl, verify_oauth
 from .config import MagentoTwinConfig
 from .errors import NO_ROUTE, MagentoError, internal_error, unauthorized
@@ -144,6 +144,9 @@ class Twin:
         if drop:
             self.count("(dropped after commit)", "drop")
             _drop_connection()
+        fields = request.args.get("fields")
+        if fields:
+            result = partial.apply(result, partial.parse(fields))
         return _json(result, 200)
 
 
