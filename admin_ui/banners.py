@@ -1,0 +1,81 @@
+"""Page-wide context: the store switcher and the warnings every page shows (ASC's system messages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, request, session
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from bridge.storage.models import AmazonOrderRecord, ImportState, Store, SyncRun
+
+from .extensions import db
+
+
+@dataclass(frozen=True)
+class FailingSync:
+    store: Store
+    run: SyncRun
+
+
+def all_stores() -> list[Store]:
+    return list(db.session.scalars(select(Store).order_by(Store.name, Store.id)))
+
+
+def selected_store(code: str | None = None) -> Store | None:
+    """The store a page is about: `?store=<code>`, else the one chosen last in this session, else the first.
+
+    An unknown code is a 404, not a silent switch to another store's orders.
+    """
+    code = code or request.args.get("store")
+    if code:
+        store = db.session.scalar(select(Store).where(Store.code == code))
+        if store is None:
+            abort(404, f"No Amazon store {code!r}.")
+        session["store_id"] = store.id
+        return store
+    store_id = session.get("store_id")
+    if isinstance(store_id, int):
+        store = db.session.get(Store, store_id)
+        if store is not None:
+            return store
+    return db.session.scalar(select(Store).order_by(Store.name, Store.id).limit(1))
+
+
+def stores_with_errors() -> list[tuple[Store, int]]:
+    """Stores that have orders which cannot be imported, with how many (indexed on store_id, import_state)."""
+    rows = db.session.execute(
+        select(AmazonOrderRecord.store_id, func.count())
+        .where(AmazonOrderRecord.import_state == ImportState.ERROR.value)
+        .group_by(AmazonOrderRecord.store_id)
+    ).all()
+    counts = {store_id: count for store_id, count in rows}
+    if not counts:
+        return []
+    stores = db.session.scalars(select(Store).where(Store.id.in_(counts)).order_by(Store.name))
+    return [(store, counts[store.id]) for store in stores]
+
+
+def last_runs() -> dict[int, SyncRun]:
+    """The latest sync run of each store (index store_id, started_at)."""
+    latest = select(SyncRun.store_id, func.max(SyncRun.id).label("run_id")).group_by(SyncRun.store_id).subquery()
+    runs = db.session.scalars(select(SyncRun).join(latest, SyncRun.id == latest.c.run_id))
+    return {run.store_id: run for run in runs}
+
+
+def failing_syncs() -> list[FailingSync]:
+    runs = last_runs()
+    failing = [run for run in runs.values() if run.result == "failed"]
+    if not failing:
+        return []
+    stores = {s.id: s for s in db.session.scalars(select(Store).where(Store.id.in_([r.store_id for r in failing])))}
+    return [FailingSync(stores[run.store_id], run) for run in failing if run.store_id in stores]
+
+
+def banners() -> dict[str, Any]:
+    """Template context for signed-in pages only: the sign-in page must not reveal store names."""
+    if not current_user.is_authenticated:
+        return {"error_stores": [], "failing_syncs": [], "stores": []}
+    return {"error_stores": stores_with_errors(), "failing_syncs": failing_syncs(), "stores": all_stores()}

@@ -1,0 +1,371 @@
+"""Recent Orders (the landing page), All Orders, Amazon Order Details, and Retry import.
+
+`/orders` and `/orders/<amazon_order_id>` are stable: the importer writes them into Commerce order comments.
+Lists filter and sort on indexed (store_id, column) pairs and page by id first, so they stay fast at
+100,000 orders per store.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import selectinload
+
+from bridge.storage.models import (
+    AmazonOrderRecord,
+    ImportState,
+    OrderEvent,
+    OutboundAction,
+    Role,
+    Store,
+)
+
+from . import get_runtime, get_settings
+from .auth import require_role, safe_next
+from .banners import selected_store
+from .extensions import db
+from .formatting import IMPORT_STATE_LABELS, STATUS_FILTER
+from .snapshot import details
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("orders", __name__)
+
+SORTS: dict[str, Any] = {
+    "purchase_date": AmazonOrderRecord.purchase_date,
+    "order_number": AmazonOrderRecord.amazon_order_id,
+    "status": AmazonOrderRecord.status,
+    "buyer": AmazonOrderRecord.buyer_name,
+    "total": AmazonOrderRecord.order_total,
+    "import_state": AmazonOrderRecord.import_state,
+    "commerce_order": AmazonOrderRecord.magento_increment_id,
+    "channel": AmazonOrderRecord.fulfillment_channel,
+}
+PER_PAGE_CHOICES = (20, 50, 100, 200)
+
+
+def magento_order_url(record: AmazonOrderRecord) -> str | None:
+    """The Commerce order in Magento's admin, when the order became one."""
+    if record.magento_entity_id is None:
+        return None
+    return f"{get_settings().magento.admin_base_url}/sales/order/view/order_id/{record.magento_entity_id}"
+
+
+def seller_central_url(store: Store, amazon_order_id: str) -> str:
+    return f"{store.seller_central_url.rstrip('/')}/orders-v3/order/{amazon_order_id}"
+
+
+@dataclass
+class OrderFilters:
+    """All Orders' *Filter by* panel, read from the query string; bad values become messages, not 500s."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    order_number: str = ""
+    buyer: str = ""
+    total_min: Decimal | None = None
+    total_max: Decimal | None = None
+    statuses: list[str] = field(default_factory=list)
+    import_state: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, args: Any) -> OrderFilters:
+        f = cls()
+        f.date_from = f._date(args.get("from", ""), "Purchase Date from")
+        f.date_to = f._date(args.get("to", ""), "Purchase Date to")
+        f.order_number = args.get("order_number", "").strip()[:32]
+        f.buyer = args.get("buyer", "").strip()[:255]
+        f.total_min = f._decimal(args.get("total_min", ""), "Total min")
+        f.total_max = f._decimal(args.get("total_max", ""), "Total max")
+        f.statuses = [s for s in args.getlist("status") if s in STATUS_FILTER]
+        state = args.get("import_state", "")
+        f.import_state = state if state in IMPORT_STATE_LABELS else ""
+        return f
+
+    def _date(self, raw: str, label: str) -> date | None:
+        raw = raw.strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            self.errors.append(f"{label}: expected a date as yyyy-mm-dd, got {raw!r}.")
+            return None
+
+    def _decimal(self, raw: str, label: str) -> Decimal | None:
+        raw = raw.strip()
+        if not raw:
+            return None
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            self.errors.append(f"{label}: expected a number, got {raw!r}.")
+            return None
+        if not value.is_finite():
+            self.errors.append(f"{label}: expected a number, got {raw!r}.")
+            return None
+        return value
+
+    def conditions(self, store_id: int) -> list[ColumnElement[bool]]:
+        o = AmazonOrderRecord
+        conds: list[ColumnElement[bool]] = [o.store_id == store_id]
+        if self.date_from:
+            conds.append(o.purchase_date >= datetime.combine(self.date_from, time.min, UTC))
+        if self.date_to:
+            conds.append(o.purchase_date < datetime.combine(self.date_to + timedelta(days=1), time.min, UTC))
+        if self.order_number:
+            # A prefix range rather than LIKE, so SQLite uses the (store_id, amazon_order_id) unique index.
+            conds.append(o.amazon_order_id >= self.order_number)
+            conds.append(o.amazon_order_id < self.order_number + "\U0010ffff")
+        if self.buyer:
+            pattern = "%" + self.buyer.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conds.append(func.lower(o.buyer_name).like(pattern, escape="\\"))
+        if self.total_min is not None:
+            conds.append(o.order_total >= self.total_min)
+        if self.total_max is not None:
+            conds.append(o.order_total <= self.total_max)
+        if self.statuses:
+            conds.append(o.status.in_(self.statuses))
+        if self.import_state:
+            conds.append(o.import_state == self.import_state)
+        return conds
+
+    def chips(self) -> list[tuple[str, str, str]]:
+        """Applied filters as (label, value, query-string key) for the chips with an x."""
+        chips = []
+        if self.date_from:
+            chips.append(("Purchase Date from", self.date_from.isoformat(), "from"))
+        if self.date_to:
+            chips.append(("Purchase Date to", self.date_to.isoformat(), "to"))
+        if self.order_number:
+            chips.append(("Order Number", self.order_number, "order_number"))
+        if self.buyer:
+            chips.append(("Buyer's Name", self.buyer, "buyer"))
+        if self.total_min is not None:
+            chips.append(("Total min", str(self.total_min), "total_min"))
+        if self.total_max is not None:
+            chips.append(("Total max", str(self.total_max), "total_max"))
+        if self.statuses:
+            chips.append(("Status", ", ".join(self.statuses), "status"))
+        if self.import_state:
+            chips.append(("Import", IMPORT_STATE_LABELS[self.import_state], "import_state"))
+        return chips
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[AmazonOrderRecord]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _positive_int(raw: str | None, default: int) -> int:
+    try:
+        value = int(raw or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def list_orders(store_id: int, filters: OrderFilters, sort: str, direction: str, page: int, per_page: int) -> Page:
+    """One page of a store's orders: count, then the page's ids from the index, then those rows."""
+    conds = filters.conditions(store_id)
+    total = db.session.scalar(select(func.count()).select_from(AmazonOrderRecord).where(*conds)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(page, pages)
+    column = SORTS.get(sort, AmazonOrderRecord.purchase_date)
+    order_by = (column.desc(), AmazonOrderRecord.id.desc()) if direction == "desc" else (column, AmazonOrderRecord.id)
+    ids_query: Select = (
+        select(AmazonOrderRecord.id).where(*conds).order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
+    )
+    ids = list(db.session.scalars(ids_query))
+    by_id = {row.id: row for row in db.session.scalars(select(AmazonOrderRecord).where(AmazonOrderRecord.id.in_(ids)))}
+    return Page([by_id[i] for i in ids if i in by_id], total, page, per_page)
+
+
+def query_url(endpoint: str, args: dict[str, Any], **changes: Any) -> str:
+    """The current list URL with some query parameters changed (None removes one)."""
+    merged = {k: v for k, v in args.items()}
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    query = urlencode(merged, doseq=True)
+    return url_for(endpoint) + (f"?{query}" if query else "")
+
+
+@bp.route("/")
+def recent():
+    """Recent Orders for the chosen store (ASC's store dashboard): the ten latest by purchase date."""
+    store = selected_store()
+    rows: list[AmazonOrderRecord] = []
+    counts: dict[str, int] = {}
+    if store is not None:
+        rows = list(
+            db.session.scalars(
+                select(AmazonOrderRecord)
+                .where(AmazonOrderRecord.store_id == store.id)
+                .order_by(AmazonOrderRecord.purchase_date.desc(), AmazonOrderRecord.id.desc())
+                .limit(get_current_config("RECENT_ORDERS"))
+            )
+        )
+        counts = dict(
+            db.session.execute(
+                select(AmazonOrderRecord.import_state, func.count())
+                .where(AmazonOrderRecord.store_id == store.id)
+                .group_by(AmazonOrderRecord.import_state)
+            ).all()
+        )
+    return render_template(
+        "orders/recent.html", store=store, rows=rows, counts=counts, magento_order_url=magento_order_url
+    )
+
+
+def get_current_config(key: str) -> Any:
+    from flask import current_app
+
+    return current_app.config[key]
+
+
+@bp.route("/orders")
+def all_orders():
+    """All Orders: filters, sorting and server-side pagination (the link target *View all Amazon Orders*)."""
+    store = selected_store()
+    filters = OrderFilters.from_args(request.args)
+    sort = request.args.get("sort", "purchase_date")
+    sort = sort if sort in SORTS else "purchase_date"
+    direction = "asc" if request.args.get("dir") == "asc" else "desc"
+    per_page = _positive_int(request.args.get("per_page"), get_current_config("ORDERS_PER_PAGE"))
+    per_page = per_page if per_page in PER_PAGE_CHOICES else get_current_config("ORDERS_PER_PAGE")
+    page_number = _positive_int(request.args.get("page"), 1)
+    result = Page([], 0, 1, per_page)
+    if store is not None:
+        result = list_orders(store.id, filters, sort, direction, page_number, per_page)
+    args = request.args.to_dict(flat=False)
+    if store is not None:
+        args["store"] = [store.code]
+    return render_template(
+        "orders/list.html",
+        store=store,
+        page=result,
+        filters=filters,
+        sort=sort,
+        direction=direction,
+        args=args,
+        query_url=query_url,
+        status_filter=STATUS_FILTER,
+        per_page_choices=PER_PAGE_CHOICES,
+        magento_order_url=magento_order_url,
+    )
+
+
+def find_order(amazon_order_id: str) -> AmazonOrderRecord:
+    """The order by Amazon's number; `?store=` picks one when two stores hold the same number."""
+    query = select(AmazonOrderRecord).where(AmazonOrderRecord.amazon_order_id == amazon_order_id)
+    code = request.args.get("store") or request.form.get("store")
+    if code:
+        query = query.join(Store).where(Store.code == code)
+    record = db.session.scalars(query.options(selectinload(AmazonOrderRecord.items)).limit(1)).first()
+    if record is None:
+        abort(404, f"No Amazon order {amazon_order_id} in the bridge (it may not have been synced yet).")
+    return record
+
+
+def cancel_action(record: AmazonOrderRecord) -> OutboundAction | None:
+    return db.session.scalar(
+        select(OutboundAction).where(OutboundAction.order_id == record.id, OutboundAction.kind == "cancel")
+    )
+
+
+@bp.route("/orders/<amazon_order_id>")
+def detail(amazon_order_id: str):
+    """Amazon Order Details: the order, its items, tracking and the bridge's full history of it."""
+    record = find_order(amazon_order_id)
+    store = record.store
+    actions = list(
+        db.session.scalars(
+            select(OutboundAction).where(OutboundAction.order_id == record.id).order_by(OutboundAction.id)
+        )
+    )
+    events = list(
+        db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == record.id).order_by(OrderEvent.id))
+    )
+    snap = details(record.snapshot)
+    titles = {item.order_item_id: item.title for item in record.items}
+    missing_skus = _missing_skus(record)
+    return render_template(
+        "orders/detail.html",
+        record=record,
+        store=store,
+        snap=snap,
+        titles=titles,
+        actions=actions,
+        events=events,
+        cancel=next((a for a in actions if a.kind == "cancel"), None),
+        missing_skus=missing_skus,
+        magento_url=magento_order_url(record),
+        seller_central=seller_central_url(store, record.amazon_order_id),
+        can_operate=current_user.can(Role.OPERATOR),
+        can_admin=current_user.can(Role.ADMIN),
+    )
+
+
+def _missing_skus(record: AmazonOrderRecord) -> list[str]:
+    """Seller SKUs named in ASC's "Product ... does not exist" error, so the page can offer a mapping."""
+    if record.import_state != ImportState.ERROR.value or not record.last_error:
+        return []
+    skus = [item.seller_sku for item in record.items if f'"{item.seller_sku}"' in record.last_error]
+    return skus
+
+
+def request_retry(record: AmazonOrderRecord, actor: str) -> bool:
+    """Queue the import of an order in error again; True when a job was queued (or one already was)."""
+    from jobs.queues import enqueue_import
+
+    record.import_state = ImportState.QUEUED.value
+    record.next_attempt_at = None
+    db.session.add(OrderEvent(order_id=record.id, kind="retry", message="Import retry requested.", actor=actor))
+    db.session.commit()  # the row first: a fast worker must find the order queued
+    try:
+        enqueue_import(get_runtime().redis, record.store_id, record.amazon_order_id)
+    except Exception as exc:  # noqa: BLE001 - Redis down: the next sync picks the order up anyway
+        log.warning("could not enqueue import of %s: %s", record.amazon_order_id, exc)
+        return False
+    return True
+
+
+@bp.route("/orders/<amazon_order_id>/retry", methods=["POST"])
+@require_role(Role.OPERATOR)
+def retry(amazon_order_id: str):
+    """Retry import of an order in error (after fixing its SKU mapping or product)."""
+    record = find_order(amazon_order_id)
+    target = safe_next(request.form.get("next")) or url_for(
+        "orders.detail", amazon_order_id=record.amazon_order_id, store=record.store.code
+    )
+    if record.import_state != ImportState.ERROR.value:
+        flash(f"Order {record.amazon_order_id} is not in error; nothing to retry.", "warning")
+        return redirect(target)
+    if request_retry(record, current_user.username):
+        flash(f"Import of order {record.amazon_order_id} is queued.", "success")
+    else:
+        flash(
+            f"Order {record.amazon_order_id} is marked for import, but the job queue did not answer; "
+            "the next sync will import it.",
+            "warning",
+        )
+    return redirect(target)

@@ -1,0 +1,188 @@
+"""SKU mapping per store: Amazon seller SKU -> Commerce catalog SKU (ASC's listing match).
+
+Without a mapping the importer uses the seller SKU itself, so a missing mapping is the usual cause of
+"Cannot create sales order: Product ... does not exist". Adding the mapping from such an order offers to
+retry it (and the store's other orders stuck on the same SKU) at once. Operators and admins edit.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from bridge.storage.models import AmazonOrderRecord, ImportState, Role, SkuMapping, Store
+
+from .auth import require_role
+from .banners import selected_store
+from .extensions import db
+from .orders import _positive_int, request_retry
+
+bp = Blueprint("sku", __name__)
+
+PER_PAGE = 50
+SKU_RE = re.compile(r"^\S(?:.*\S)?$")
+
+
+class SkuForm(FlaskForm):
+    seller_sku = StringField("Amazon Seller SKU", validators=[DataRequired(), Length(max=255)])
+    catalog_sku = StringField("Magento Catalog SKU", validators=[DataRequired(), Length(max=255)])
+    order = HiddenField()
+
+    def validate_seller_sku(self, field: StringField) -> None:
+        if not SKU_RE.match(field.data or ""):
+            raise ValidationError("No leading or trailing spaces.")
+
+    def validate_catalog_sku(self, field: StringField) -> None:
+        if not SKU_RE.match(field.data or ""):
+            raise ValidationError("No leading or trailing spaces.")
+
+
+def orders_stuck_on(store: Store, seller_sku: str, limit: int = 200) -> list[AmazonOrderRecord]:
+    """The store's orders in error whose error names this seller SKU (ASC's `Product "X" does not exist`)."""
+    needle = f'%"{seller_sku}"%'
+    return list(
+        db.session.scalars(
+            select(AmazonOrderRecord)
+            .where(
+                AmazonOrderRecord.store_id == store.id,
+                AmazonOrderRecord.import_state == ImportState.ERROR.value,
+                AmazonOrderRecord.last_error.like(needle),
+            )
+            .order_by(AmazonOrderRecord.purchase_date.desc())
+            .limit(limit)
+        )
+    )
+
+
+@bp.route("/sku")
+def choose():
+    """The chosen store's SKU mappings (the store switcher picks another)."""
+    store = selected_store()
+    if store is None:
+        from flask import abort
+
+        abort(404, "No Amazon store is connected yet.")
+    return redirect(url_for("sku.index", store_code=store.code))
+
+
+@bp.route("/stores/<store_code>/sku")
+def index(store_code: str):
+    store = selected_store(store_code)
+    assert store is not None
+    q = request.args.get("q", "").strip()
+    query = select(SkuMapping).where(SkuMapping.store_id == store.id)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            func.lower(SkuMapping.seller_sku).like(pattern) | func.lower(SkuMapping.catalog_sku).like(pattern)
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(_positive_int(request.args.get("page"), 1), pages)
+    rows = list(db.session.scalars(query.order_by(SkuMapping.seller_sku).limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
+    return render_template(
+        "sku/list.html",
+        store=store,
+        rows=rows,
+        q=q,
+        page=page,
+        pages=pages,
+        total=total,
+        can_edit=current_user.can(Role.OPERATOR),
+    )
+
+
+@bp.route("/stores/<store_code>/sku/new", methods=["GET", "POST"])
+@require_role(Role.OPERATOR)
+def new(store_code: str):
+    store = selected_store(store_code)
+    assert store is not None
+    form = SkuForm()
+    if request.method == "GET":
+        form.seller_sku.data = request.args.get("seller_sku", "")
+        form.order.data = request.args.get("order", "")
+    if form.validate_on_submit():
+        seller_sku = form.seller_sku.data
+        exists = db.session.scalar(
+            select(SkuMapping).where(SkuMapping.store_id == store.id, SkuMapping.seller_sku == seller_sku)
+        )
+        if exists is not None:
+            form.seller_sku.errors = [f"{seller_sku} is mapped already (to {exists.catalog_sku}); edit that mapping."]
+        else:
+            db.session.add(SkuMapping(store_id=store.id, seller_sku=seller_sku, catalog_sku=form.catalog_sku.data))
+            db.session.commit()
+            flash(f"Seller SKU {seller_sku} now maps to catalog SKU {form.catalog_sku.data}.", "success")
+            return _after_save(store, seller_sku, form.order.data)
+    return render_template("sku/edit.html", store=store, form=form, mapping=None), 400 if form.errors else 200
+
+
+def _after_save(store: Store, seller_sku: str, order_id: str | None):
+    stuck = orders_stuck_on(store, seller_sku)
+    if not stuck:
+        return redirect(url_for("sku.index", store_code=store.code))
+    return render_template("sku/retry.html", store=store, seller_sku=seller_sku, stuck=stuck, origin=order_id or "")
+
+
+@bp.route("/stores/<store_code>/sku/<int:mapping_id>/edit", methods=["GET", "POST"])
+@require_role(Role.OPERATOR)
+def edit(store_code: str, mapping_id: int):
+    store = selected_store(store_code)
+    assert store is not None
+    mapping = db.session.get(SkuMapping, mapping_id)
+    if mapping is None or mapping.store_id != store.id:
+        from flask import abort
+
+        abort(404, "No such SKU mapping.")
+    form = SkuForm(obj=mapping)
+    if form.validate_on_submit():
+        clash = db.session.scalar(
+            select(SkuMapping).where(
+                SkuMapping.store_id == store.id,
+                SkuMapping.seller_sku == form.seller_sku.data,
+                SkuMapping.id != mapping.id,
+            )
+        )
+        if clash is not None:
+            form.seller_sku.errors = [f"{form.seller_sku.data} is mapped already (to {clash.catalog_sku})."]
+        else:
+            mapping.seller_sku = form.seller_sku.data
+            mapping.catalog_sku = form.catalog_sku.data
+            db.session.commit()
+            flash(f"Seller SKU {mapping.seller_sku} now maps to catalog SKU {mapping.catalog_sku}.", "success")
+            return _after_save(store, mapping.seller_sku, None)
+    return render_template("sku/edit.html", store=store, form=form, mapping=mapping), 400 if form.errors else 200
+
+
+@bp.route("/stores/<store_code>/sku/<int:mapping_id>/delete", methods=["POST"])
+@require_role(Role.OPERATOR)
+def delete(store_code: str, mapping_id: int):
+    store = selected_store(store_code)
+    assert store is not None
+    mapping = db.session.get(SkuMapping, mapping_id)
+    if mapping is not None and mapping.store_id == store.id:
+        db.session.delete(mapping)
+        db.session.commit()
+        flash(f"The mapping of seller SKU {mapping.seller_sku} is deleted; that SKU is now used as it is.", "success")
+    return redirect(url_for("sku.index", store_code=store.code))
+
+
+@bp.route("/stores/<store_code>/sku/retry", methods=["POST"])
+@require_role(Role.OPERATOR)
+def retry(store_code: str):
+    """Retry every order of the store that waits in error on this seller SKU."""
+    store = selected_store(store_code)
+    assert store is not None
+    seller_sku = request.form.get("seller_sku", "")
+    stuck = orders_stuck_on(store, seller_sku) if seller_sku else []
+    queued = sum(1 for record in stuck if request_retry(record, current_user.username) or True)
+    flash(f"Import retry requested for {queued} order(s).", "success" if queued else "warning")
+    origin = request.form.get("origin", "")
+    if origin:
+        return redirect(url_for("orders.detail", amazon_order_id=origin, store=store.code))
+    return redirect(url_for("sku.index", store_code=store.code))
