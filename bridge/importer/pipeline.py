@@ -4,9 +4,11 @@ Exactly once, although jobs run at least once, workers die and responses get los
 1. The database holds one row per (store, Amazon order id); a worker must *claim* it (a lease in that
    row, taken with one conditional UPDATE) before it may create anything, so two workers never import
    the same order at once, and a dead worker's claim expires.
-2. Before any create, the order is looked up in Magento by `ext_order_id`, so an order that was saved
-   but whose response was lost is found and linked, never created twice. A create that fails after the
-   request left is followed by the same look-up.
+2. Orders are looked up in Magento by `ext_order_id` before they are created: in batches of 100 by
+   the sync, and again one by one whenever a create for the order may have been sent before (a counter
+   committed before each create says so), so an order that was saved but whose response was lost is
+   found and linked, never created twice. A create that fails after the request left is followed by the
+   same look-up.
 3. The Commerce order's entity id is committed the moment it is known; the steps after it (comment
    with links, offline invoice, status, stock, FBA completion) each check Magento's or our own record
    first, so re-running an interrupted import finishes it instead of repeating it.
@@ -224,11 +226,14 @@ class OrderImporter:
         return ImportOutcome(record.amazon_order_id, ImportState.ERROR, message)
 
     def _find_or_create(self, session, record, store, settings: OrderSettings, order: AmazonOrder, magento, actor):
-        existing = magento.find_orders_by_ext_order_ids([order.amazon_order_id]).get(order.amazon_order_id)
-        if existing is not None:
-            self._link(session, record, existing, f"Found existing Commerce order #{existing.increment_id}")
-            return False
+        if record.create_attempts:
+            existing = magento.find_orders_by_ext_order_ids([order.amazon_order_id]).get(order.amazon_order_id)
+            if existing is not None:
+                self._link(session, record, existing, f"Found existing Commerce order #{existing.increment_id}")
+                return False
         payload = self._build(session, store, settings, order, magento)
+        record.create_attempts = (record.create_attempts or 0) + 1
+        session.commit()  # counted before sending, so a crash mid-request makes the next attempt look first
         try:
             ref = magento.create_order(payload)
         except MagentoConnectionError as exc:

@@ -226,6 +226,9 @@ class AmazonOrderRecord(Base):
     notes: Mapped[str | None] = mapped_column(Text)  # ASC's "Order Notes" / "Last Action"
     last_error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Creates ever sent for this order (counted before sending): the per-order look-up by ext_order_id is
+    # needed only when one may have reached Magento; the sync's batch look-up covers everything else.
+    create_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     magento_entity_id: Mapped[int | None] = mapped_column(Integer)
     magento_increment_id: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,245 @@
+"""Importing Amazon orders into Commerce, end to end: Amazon twin -> bridge -> Magento twin, over HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bridge.importer.pipeline import ImportDeferred
+from bridge.service import make_importer
+from bridge.storage.models import ImportState, SkuMapping
+from sandbox.amazon.generator import generate_catalog, generate_orders
+from tests.harness import line, make_bridge, v2026_order
+
+MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "sp-api-models"
+
+
+@pytest.fixture
+def bridge(sqlite_url, redis_url, magento_twin, amazon_twin, monkeypatch):
+    b = make_bridge(database_url=sqlite_url, redis_url=redis_url, magento=magento_twin, amazon=amazon_twin,
+                    monkeypatch=monkeypatch)
+    yield b
+    b.runtime.close()
+
+
+def D(value) -> Decimal:  # noqa: N802 - reads like the type it makes
+    return Decimal(str(value))
+
+
+def test_an_unshipped_order_becomes_one_commerce_order_with_amazons_numbers(bridge):
+    bridge.add_products([("SKU-1", "Thing", "10.00"), ("SKU-2", "Other", "5.00")])
+    order = v2026_order("111-0000001-0000001", items=[
+        line("SKU-1", "Thing", "2", "10.00", tax="1.65", shipping="4.99", shipping_tax="0.41", discount="2.00"),
+        line("SKU-2", "Other", "1", "5.00", tax="0.41"),
+    ])
+    bridge.seed_amazon([order])
+
+    bridge.sync()
+
+    [magento_order] = bridge.magento_orders(ext_order_id="111-0000001-0000001")
+    full = bridge.magento_order(magento_order["entity_id"])
+    assert D(full["grand_total"]) == D(order["proceeds"]["grandTotal"]["amount"]) == Decimal("30.46")
+    assert D(full["tax_amount"]) == Decimal("2.47")
+    assert D(full["shipping_amount"]) == Decimal("4.99")
+    assert abs(D(full["discount_amount"])) == Decimal("2.00")
+    assert full["order_currency_code"] == "USD"
+    assert full["payment"]["po_number"] == "111-0000001-0000001"
+    assert {i["sku"]: D(i["qty_ordered"]) for i in full["items"]} == {"SKU-1": 2, "SKU-2": 1}
+    assert full["billing_address"]["region_id"] == 62  # Washington, from the store's directory
+    comments = " ".join(h.get("comment") or "" for h in full["status_histories"])
+    assert "View or Cancel Amazon Order" in comments
+    assert "http://admin.test/orders/111-0000001-0000001" in comments
+    assert full["state"] == "processing"  # invoiced offline, as ASC does
+    record = bridge.record("111-0000001-0000001")
+    assert record.import_state == ImportState.IMPORTED.value
+    assert record.magento_increment_id == full["increment_id"]
+    assert [e.kind for e in record.events][:2] == ["received", "linked"]
+
+    bridge.sync()  # the same order again: still one Commerce order
+    assert len(bridge.magento_orders(ext_order_id="111-0000001-0000001")) == 1
+
+
+def test_amazons_sandbox_example_order_imports_with_its_exact_total(bridge):
+    model = json.loads((MODELS / "orders_2026-01-01.json").read_text())
+    examples = model["paths"]["/orders/2026-01-01/orders/{orderId}"]["get"]["responses"]["200"]
+    example = next(e["response"]["order"] for e in examples["x-amzn-api-sandbox"]["static"]
+                   if e["response"]["order"]["orderId"] == "114-9876543-1234567")
+    example = {**example, "createdTime": (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    bridge.add_products([("ECHO-POP-US-BLK", "Echo Pop", "39.99")])
+    bridge.seed_amazon([example])
+
+    bridge.sync()
+
+    [magento_order] = bridge.magento_orders(ext_order_id="114-9876543-1234567")
+    assert D(magento_order["grand_total"]) == Decimal("49.99")
+    assert D(magento_order["tax_amount"]) == Decimal("10.00")
+
+
+def test_generated_orders_import_with_exact_totals(bridge):
+    catalog = generate_catalog(11, 12)
+    bridge.add_products([(p.sku, p.name, p.price) for p in catalog])
+    orders = generate_orders(40, 11, catalog, marketplaces=("US",))
+    bridge.seed_amazon(orders)
+
+    bridge.sync()
+
+    expected = {o["orderId"]: D(o["proceeds"]["grandTotal"]["amount"]) for o in orders}
+    imported = {o["ext_order_id"]: D(o["grand_total"]) for o in bridge.magento_orders()}
+    assert imported, "no order was imported"
+    for amazon_order_id, total in imported.items():
+        assert total == expected[amazon_order_id], amazon_order_id
+    should_import = {o["orderId"] for o in orders if _importable(o["fulfillment"])}
+    assert set(imported) == should_import
+
+
+@pytest.mark.parametrize(
+    ("status", "fulfilled_by", "created"),
+    [
+        ("PENDING", "MERCHANT", False),
+        ("PENDING_AVAILABILITY", "MERCHANT", False),
+        ("CANCELLED", "MERCHANT", False),
+        ("PARTIALLY_SHIPPED", "MERCHANT", True),
+        ("SHIPPED", "MERCHANT", True),
+        ("UNSHIPPED", "AMAZON", False),
+        ("SHIPPED", "AMAZON", True),
+    ],
+)
+def test_asc_import_rules(bridge, status, fulfilled_by, created):
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000002-0000001", status=status, fulfilled_by=fulfilled_by)])
+    bridge.sync()
+    assert len(bridge.magento_orders()) == (1 if created else 0)
+
+
+def test_fba_orders_are_completed_without_touching_stock(bridge):
+    bridge.add_products([("SKU-1", "Thing", "10.00")], qty=0)  # no stock in Commerce: Amazon shipped it
+    bridge.seed_amazon([v2026_order("111-0000003-0000001", status="SHIPPED", fulfilled_by="AMAZON")])
+    bridge.sync()
+    [order] = bridge.magento_orders()
+    assert bridge.magento_order(order["entity_id"])["state"] == "complete"
+
+
+def test_orders_placed_before_the_store_was_connected_are_listed_but_never_created(bridge):
+    bridge.set_settings(import_from=datetime.now(UTC) - timedelta(hours=1))
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000004-0000001", created=datetime.now(UTC) - timedelta(days=2))])
+    bridge.sync()
+    assert bridge.magento_orders() == []
+    assert bridge.record("111-0000004-0000001").import_state == ImportState.SKIPPED.value
+
+
+def test_import_disabled_creates_nothing_and_enabling_it_imports(bridge):
+    bridge.set_settings(import_enabled=False)
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000005-0000001")])
+    bridge.sync()
+    assert bridge.magento_orders() == []
+    assert bridge.record("111-0000005-0000001").status == "Unshipped"  # listed all the same
+
+    bridge.set_settings(import_enabled=True)
+    bridge.sync()
+    assert len(bridge.magento_orders()) == 1
+
+
+def test_unknown_sku_waits_in_error_and_imports_once_the_mapping_is_fixed(bridge):
+    bridge.add_products([("CATALOG-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000006-0000001", items=[line("AMZ-SKU-1", "Thing", "1", "10.00")])])
+    bridge.sync()
+    record = bridge.record("111-0000006-0000001")
+    assert record.import_state == ImportState.ERROR.value
+    assert record.notes == 'Cannot create sales order: Product "AMZ-SKU-1" does not exist'
+    assert bridge.magento_orders() == []
+
+    with bridge.runtime.db.session() as session:
+        session.add(SkuMapping(store_id=bridge.store_id, seller_sku="AMZ-SKU-1", catalog_sku="CATALOG-1"))
+    outcome = make_importer(bridge.runtime).import_order(bridge.store_id, "111-0000006-0000001")  # "Retry import"
+    assert outcome.state is ImportState.IMPORTED
+    [order] = bridge.magento_orders()
+    assert [i["sku"] for i in bridge.magento_order(order["entity_id"])["items"]] == ["CATALOG-1"]
+
+
+def test_out_of_stock_product_waits_in_error_with_ascs_wording(bridge):
+    bridge.add_products([("SKU-1", "Thing", "10.00")], qty=0)
+    bridge.seed_amazon([v2026_order("111-0000007-0000001")])
+    bridge.sync()
+    record = bridge.record("111-0000007-0000001")
+    assert record.import_state == ImportState.ERROR.value
+    assert record.notes == 'Cannot create sales order: Product "SKU-1" in order is not salable'
+
+
+def test_a_response_lost_after_magento_saved_the_order_leaves_exactly_one_order(bridge):
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000008-0000001")])
+    faults = f"{bridge.magento.url}/_sandbox/faults"
+    bridge.magento.session().post(faults, json={"rate_drop": 1.0, "seed": 1})  # every write: saved, then dropped
+    with pytest.raises(ImportDeferred):  # the job fails; RQ retries it later
+        bridge.sync()
+    assert len(bridge.magento_orders()) == 1
+    record = bridge.record("111-0000008-0000001")
+    assert "Create response lost; found the saved Commerce order." in [e.message for e in record.events]
+    bridge.magento.session().post(faults, json={"rate_drop": 0.0})
+
+    make_importer(bridge.runtime).import_order(bridge.store_id, "111-0000008-0000001")  # the retry
+
+    [order] = bridge.magento_orders()
+    record = bridge.record("111-0000008-0000001")
+    assert record.import_state == ImportState.IMPORTED.value
+    assert record.magento_entity_id == order["entity_id"]
+    full = bridge.magento_order(order["entity_id"])
+    links = [h for h in full["status_histories"] if "View or Cancel Amazon Order" in (h.get("comment") or "")]
+    assert len(links) == 1  # the comment saved before the drop is not written twice
+    assert full["state"] == "processing"
+
+
+def test_two_workers_racing_on_one_order_leave_exactly_one(bridge):
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000009-0000001")])
+    bridge.sync(importer=_NoImport())  # store it, queue it, import nothing yet
+
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def work():
+        importer = make_importer(bridge.runtime)
+        barrier.wait()
+        outcomes.append(importer.import_order(bridge.store_id, "111-0000009-0000001"))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(bridge.magento_orders()) == 1
+    assert sum(1 for o in outcomes if o.created) == 1
+
+
+def test_a_429_storm_slows_the_sync_but_fails_nothing(bridge):
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order(f"111-0000010-{n:07d}") for n in range(5)])
+    bridge.amazon.set_faults(rate_429=0.6, seed=3)
+    bridge.sync()
+    assert len(bridge.magento_orders()) == 5
+    assert bridge.amazon.stats().get("throttled", bridge.amazon.stats().get("429", 1)) != 0
+
+
+def _importable(fulfillment: dict) -> bool:
+    """ASC's matrix, stated independently of the code under test."""
+    status, by = fulfillment["fulfillmentStatus"], fulfillment["fulfilledBy"]
+    if by == "AMAZON":
+        return status == "SHIPPED"
+    return status in ("UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED")
+
+
+class _NoImport:
+    """An importer that links nothing and imports nothing: leaves due orders queued."""
+
+    def link_existing(self, store_id, ids):
+        return 0
+
+    def import_order(self, store_id, amazon_order_id, **kwargs):
+        return None
