@@ -233,8 +233,11 @@ def test_sandbox_example_order_maps(twin, prefix):
 
 def test_confirm_shipment_ships_the_order(twin, prefix):
     seeded = _seed(twin, 12)
-    unshipped = next(o for o in seeded if o["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED"
-                     and o["fulfillment"]["fulfilledBy"] == "MERCHANT")
+    unshipped = next(
+        o
+        for o in seeded
+        if o["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED" and o["fulfillment"]["fulfilledBy"] == "MERCHANT"
+    )
     client = _client(twin, prefix)
     client.confirm_shipment(
         unshipped["orderId"],
@@ -252,9 +255,15 @@ def test_confirm_shipment_ships_the_order(twin, prefix):
     assert order.items_unshipped == 0
     assert any(p.tracking_number == "1Z999AA10123456784" for p in order.packages)
     with pytest.raises(AmazonError) as info:
-        client.confirm_shipment("111-9999999-9999999", marketplace_id=US, package_reference_id="1",
-                                carrier_code="UPS", tracking_number="1Z", ship_date=datetime.now(UTC),
-                                items=[("1", 1)])
+        client.confirm_shipment(
+            "111-9999999-9999999",
+            marketplace_id=US,
+            package_reference_id="1",
+            carrier_code="UPS",
+            tracking_number="1Z",
+            ship_date=datetime.now(UTC),
+            items=[("1", 1)],
+        )
     assert isinstance(info.value, AmazonNotFound | AmazonInvalidInput)
 
 
@@ -267,10 +276,13 @@ def test_cancel_feed_round_trip_with_processing_report(twin, prefix):
     unshipped = next(o for o in mfn if o["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED")
     shipped = next(o for o in mfn if o["fulfillment"]["fulfillmentStatus"] == "SHIPPED")
     client = _client(twin, prefix)
-    feed = build_cancel_feed(twin.seller_id, [
-        CancelRequest(unshipped["orderId"], [i["orderItemId"] for i in unshipped["orderItems"]], "NoInventory"),
-        CancelRequest(shipped["orderId"], [i["orderItemId"] for i in shipped["orderItems"]], "BuyerCanceled"),
-    ])
+    feed = build_cancel_feed(
+        twin.seller_id,
+        [
+            CancelRequest(unshipped["orderId"], [i["orderItemId"] for i in unshipped["orderItems"]], "NoInventory"),
+            CancelRequest(shipped["orderId"], [i["orderItemId"] for i in shipped["orderItems"]], "BuyerCanceled"),
+        ],
+    )
     feed_id = client.submit_feed(ORDER_ACKNOWLEDGEMENT, feed)
     status = client.get_feed(feed_id)
     assert status.feed_type == ORDER_ACKNOWLEDGEMENT and status.processing_status in ("IN_QUEUE", "IN_PROGRESS")
@@ -286,13 +298,25 @@ def test_cancel_feed_round_trip_with_processing_report(twin, prefix):
 
 def test_refund_feed_is_recorded(twin, prefix):
     seeded = _seed(twin, 15)
-    shipped = next(o for o in seeded if o["fulfillment"]["fulfillmentStatus"] == "SHIPPED"
-                   and o["fulfillment"]["fulfilledBy"] == "MERCHANT")
+    shipped = next(
+        o
+        for o in seeded
+        if o["fulfillment"]["fulfillmentStatus"] == "SHIPPED" and o["fulfillment"]["fulfilledBy"] == "MERCHANT"
+    )
     item = shipped["orderItems"][0]
     client = _client(twin, prefix)
-    feed = build_refund_feed(twin.seller_id, [RefundRequest(shipped["orderId"], "USD", [
-        ItemAdjustment(item["orderItemId"], "CustomerReturn", {"Principal": Decimal("1.00")}),
-    ])])
+    feed = build_refund_feed(
+        twin.seller_id,
+        [
+            RefundRequest(
+                shipped["orderId"],
+                "USD",
+                [
+                    ItemAdjustment(item["orderItemId"], "CustomerReturn", {"Principal": Decimal("1.00")}),
+                ],
+            )
+        ],
+    )
     status = client.wait_for_feed(client.submit_feed(PAYMENT_ADJUSTMENT, feed))
     report = client.get_processing_report(status.result_feed_document_id)
     assert report.successful == 1 and report.with_error == 0
@@ -365,8 +389,7 @@ def test_retries_exhausted_is_amazon_throttled(twin, prefix):
 def test_total_wait_is_bounded(twin, prefix):
     twin.set_faults(rate_429=1.0)
     sleeper = Sleeper(twin)
-    client = _client(twin, prefix, rate_scale=1.0, sleep=sleeper,
-                     retry=RetryPolicy(max_attempts=50, max_total_wait=30))
+    client = _client(twin, prefix, rate_scale=1.0, sleep=sleeper, retry=RetryPolicy(max_attempts=50, max_total_wait=30))
     with pytest.raises(AmazonThrottled):
         client.get_order("111-0000000-0000001")
     assert sleeper.total <= 30
@@ -391,8 +414,9 @@ def test_connection_refused_is_a_bounded_server_error(twin, prefix):
         port = sock.getsockname()[1]
     dead = f"http://127.0.0.1:{port}"
     sleeper = Sleeper(twin)
-    client = _client(twin, prefix, settings=_settings(twin, endpoint=dead), sleep=sleeper,
-                     retry=RetryPolicy(max_attempts=3))
+    client = _client(
+        twin, prefix, settings=_settings(twin, endpoint=dead), sleep=sleeper, retry=RetryPolicy(max_attempts=3)
+    )
     with pytest.raises(AmazonServerError):
         client.get_order("111-0000000-0000001")
     assert len(sleeper.waits) == 2
@@ -401,8 +425,7 @@ def test_connection_refused_is_a_bounded_server_error(twin, prefix):
 def test_read_timeouts_are_retried_for_reads(twin, prefix):
     seeded = _seed(twin, 1)
     twin.set_faults(rate_timeout=1.0, timeout_seconds=1.5)
-    client = _client(twin, prefix, settings=_settings(twin, timeout_seconds=0.3),
-                     retry=RetryPolicy(max_attempts=2))
+    client = _client(twin, prefix, settings=_settings(twin, timeout_seconds=0.3), retry=RetryPolicy(max_attempts=2))
     client.token_cache.get_lwa_access_token()  # LWA is never faulted; make sure only SP-API times out
     with pytest.raises(AmazonServerError, match="ReadTimeout|connection"):
         client.get_order(seeded[0]["orderId"])
@@ -428,3 +451,61 @@ def test_no_secrets_or_buyer_data_in_logs(twin, prefix, caplog):
             assert email not in text
     assert logging.getLogger("spapi").getEffectiveLevel() >= logging.WARNING
     assert twin.refresh_token not in repr(client) + repr(client.token_cache)
+
+
+# ------------------------------------------------------------------------------------- more edge cases
+
+
+def test_workers_starting_together_ask_lwa_once(twin, prefix):
+    import threading
+
+    clients = [_client(twin, prefix) for _ in range(4)]
+    barrier = threading.Barrier(len(clients))
+    tokens: list[str] = []
+
+    def fetch(client):
+        barrier.wait()
+        tokens.append(client.token_cache.get_lwa_access_token())
+
+    threads = [threading.Thread(target=fetch, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(tokens) == 4 and len(set(tokens)) == 1
+    assert sum(c.token_cache.requests_made for c in clients) == 1
+
+
+def test_v0_reads_agree_with_v2026(twin, prefix):
+    seeded = _seed(twin, 6)
+    client = _client(twin, prefix)
+    for raw in seeded:
+        if raw["fulfillment"]["fulfillmentStatus"] == "PENDING":
+            continue  # v0 omits prices of Pending orders
+        v0, raw_v0, items = client.get_order_v0(raw["orderId"])
+        v2026 = client.get_order(raw["orderId"])
+        assert raw_v0["AmazonOrderId"] == raw["orderId"] and len(items) == len(raw["orderItems"])
+        assert (v0.status, v0.fulfillment_channel, v0.currency) == (
+            v2026.status, v2026.fulfillment_channel, v2026.currency,
+        )  # fmt: skip
+        assert v0.order_total == v2026.order_total
+        assert sorted(i.seller_sku for i in v0.items) == sorted(i.seller_sku for i in v2026.items)
+    assert twin.stats()["calls"]["getOrderItems"] >= 1
+
+
+def test_a_non_idempotent_call_is_not_repeated_after_the_request_went_out(twin, prefix):
+    import urllib3
+
+    client = _client(twin, prefix, retry=RetryPolicy(max_attempts=5))
+    attempts = []
+
+    def lost_response(_api):
+        attempts.append(1)
+        raise urllib3.exceptions.ReadTimeoutError(None, "/feeds/2021-06-30/feeds", "read timed out")
+
+    with pytest.raises(AmazonServerError, match="not retried"):
+        client._call("createFeed", lost_response, idempotent=False)
+    assert len(attempts) == 1
+    with pytest.raises(AmazonServerError):
+        client._call("getFeed", lost_response)
+    assert len(attempts) == 1 + 5

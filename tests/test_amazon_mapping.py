@@ -97,8 +97,15 @@ def test_business_and_pickup_examples():
     assert pickup.programs == ("IN_STORE_PICK_UP",)
     turkish = order_from_v2026(V2026["028-1234567-8901234"])
     assert turkish.shipping_address == Address(
-        name="Mehmet Yilmaz", line1="Istiklal Caddesi No:42", line2="Kat 3", city="Istanbul", district="Beyoglu",
-        region="Istanbul", postal_code="34430", country_code="TR", address_type="COMMERCIAL",
+        name="Mehmet Yilmaz",
+        line1="Istiklal Caddesi No:42",
+        line2="Kat 3",
+        city="Istanbul",
+        district="Beyoglu",
+        region="Istanbul",
+        postal_code="34430",
+        country_code="TR",
+        address_type="COMMERCIAL",
     )  # empty strings ("addressLine3": "") become None
 
 
@@ -115,31 +122,46 @@ def _order(**overrides) -> dict:
         "createdTime": "2026-03-01T10:00:00Z",
         "lastUpdatedTime": "2026-03-01T12:00:00+02:00",
         "salesChannel": {"channelName": "AMAZON", "marketplaceId": "ATVPDKIKX0DER", "marketplaceName": "Amazon.com"},
-        "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT",
-                        "fulfillmentServiceLevel": "EXPEDITED"},
+        "fulfillment": {
+            "fulfillmentStatus": "UNSHIPPED",
+            "fulfilledBy": "MERCHANT",
+            "fulfillmentServiceLevel": "EXPEDITED",
+        },
         "proceeds": {"grandTotal": _money("57.49")},
         "orderItems": [
             {
                 "orderItemId": "10000000000001",
                 "quantityOrdered": 2,
-                "product": {"asin": "B000000001", "title": "Mug", "sellerSku": "MUG-1",
-                            "price": {"unitPrice": _money("20.00")}},
+                "product": {
+                    "asin": "B000000001",
+                    "title": "Mug",
+                    "sellerSku": "MUG-1",
+                    "price": {"unitPrice": _money("20.00")},
+                },
                 "proceeds": {
                     "proceedsTotal": _money("57.49"),
                     "breakdowns": [
                         {"type": "ITEM", "subtotal": _money("40.00")},
                         {"type": "SHIPPING", "subtotal": _money("10.00")},
                         {"type": "GIFT_WRAP", "subtotal": _money("3.00")},
-                        {"type": "TAX", "subtotal": _money("5.49"), "detailedBreakdowns": [
-                            {"subtype": "ITEM", "value": _money("3.60")},
-                            {"subtype": "SHIPPING", "value": _money("0.90")},
-                            {"subtype": "GIFT_WRAP", "value": _money("0.24")},
-                            {"subtype": "COD_FEE", "value": _money("0.75")},
-                        ]},
-                        {"type": "DISCOUNT", "subtotal": _money("-7.00"), "detailedBreakdowns": [
-                            {"subtype": "ITEM", "value": _money("-4.00")},
-                            {"subtype": "SHIPPING", "value": _money("-3.00")},
-                        ]},
+                        {
+                            "type": "TAX",
+                            "subtotal": _money("5.49"),
+                            "detailedBreakdowns": [
+                                {"subtype": "ITEM", "value": _money("3.60")},
+                                {"subtype": "SHIPPING", "value": _money("0.90")},
+                                {"subtype": "GIFT_WRAP", "value": _money("0.24")},
+                                {"subtype": "COD_FEE", "value": _money("0.75")},
+                            ],
+                        },
+                        {
+                            "type": "DISCOUNT",
+                            "subtotal": _money("-7.00"),
+                            "detailedBreakdowns": [
+                                {"subtype": "ITEM", "value": _money("-4.00")},
+                                {"subtype": "SHIPPING", "value": _money("-3.00")},
+                            ],
+                        },
                         {"type": "COD_FEE", "subtotal": _money("5.00")},
                         {"type": "OTHER", "subtotal": _money("1.00")},
                     ],
@@ -225,12 +247,26 @@ def test_status_mapping(v2026, expected):
 
 
 def test_channel_programs_buyer_and_recipient():
-    raw = _order(programs=["PRIME", "AMAZON_BUSINESS", "PREMIUM"],
-                 buyer={"buyerName": "Zoë Ünal", "buyerEmail": "x@marketplace.amazon.com",
-                        "buyerCompanyName": "ACME", "buyerPurchaseOrderNumber": "PO-7"},
-                 recipient={"deliveryAddress": {"name": "Zoë", "addressLine1": "1 Main St", "city": "Austin",
-                                                "stateOrRegion": "TX", "postalCode": "78701", "countryCode": "US",
-                                                "addressType": "Residential"}})
+    raw = _order(
+        programs=["PRIME", "AMAZON_BUSINESS", "PREMIUM"],
+        buyer={
+            "buyerName": "Zoë Ünal",
+            "buyerEmail": "x@marketplace.amazon.com",
+            "buyerCompanyName": "ACME",
+            "buyerPurchaseOrderNumber": "PO-7",
+        },
+        recipient={
+            "deliveryAddress": {
+                "name": "Zoë",
+                "addressLine1": "1 Main St",
+                "city": "Austin",
+                "stateOrRegion": "TX",
+                "postalCode": "78701",
+                "countryCode": "US",
+                "addressType": "Residential",
+            }
+        },
+    )
     raw["fulfillment"]["fulfilledBy"] = "AMAZON"
     order = order_from_v2026(raw)
     assert order.fulfillment_channel is FulfillmentChannel.AFN
@@ -280,14 +316,22 @@ def test_amounts_parsed_as_decimal_or_int_stay_exact():
         (lambda o: o["orderItems"][0]["product"].pop("sellerSku"), "orderItems[0].product.sellerSku"),
         (lambda o: o["orderItems"][0].update(quantityOrdered=-1), "orderItems[0].quantityOrdered"),
         (lambda o: o["orderItems"][0].update(quantityOrdered=True), "orderItems[0].quantityOrdered"),
-        (lambda o: o["orderItems"][0]["proceeds"]["breakdowns"][0]["subtotal"].update(amount="12,50"),
-         "orderItems[0].proceeds.breakdowns[0].subtotal.amount"),
-        (lambda o: o["orderItems"][0]["proceeds"]["breakdowns"][0]["subtotal"].update(amount="NaN"),
-         "orderItems[0].proceeds.breakdowns[0].subtotal.amount"),
-        (lambda o: o["orderItems"][0]["proceeds"]["breakdowns"][1]["subtotal"].update(currencyCode="EUR"),
-         "orderItems[0].proceeds.breakdowns[1].subtotal.currencyCode"),
-        (lambda o: o["orderItems"][0]["proceeds"]["breakdowns"][0].pop("subtotal"),
-         "orderItems[0].proceeds.breakdowns[0].subtotal"),
+        (
+            lambda o: o["orderItems"][0]["proceeds"]["breakdowns"][0]["subtotal"].update(amount="12,50"),
+            "orderItems[0].proceeds.breakdowns[0].subtotal.amount",
+        ),
+        (
+            lambda o: o["orderItems"][0]["proceeds"]["breakdowns"][0]["subtotal"].update(amount="NaN"),
+            "orderItems[0].proceeds.breakdowns[0].subtotal.amount",
+        ),
+        (
+            lambda o: o["orderItems"][0]["proceeds"]["breakdowns"][1]["subtotal"].update(currencyCode="EUR"),
+            "orderItems[0].proceeds.breakdowns[1].subtotal.currencyCode",
+        ),
+        (
+            lambda o: o["orderItems"][0]["proceeds"]["breakdowns"][0].pop("subtotal"),
+            "orderItems[0].proceeds.breakdowns[0].subtotal",
+        ),
     ],
 )
 def test_malformed_input_names_the_order_and_the_field(mutate, field):
@@ -392,12 +436,22 @@ def test_v0_examples_map():
 def test_v0_money_fields_and_malformed_items():
     orders, items, _address, _buyer = _v0()
     item = dict(items["OrderItems"][0])
-    item.update(QuantityOrdered=2, ShippingPrice={"CurrencyCode": "USD", "Amount": "4.00"},
-                ShippingDiscount={"CurrencyCode": "USD", "Amount": "-4.00"},
-                CODFee={"CurrencyCode": "USD", "Amount": "2.00"}, PromotionIds=["P1"],
-                ShipmentServiceLevelCategory="SecondDay")
-    order = order_from_v0({**orders["902-1845936-5435065"], "ShipmentServiceLevelCategory": "SecondDay",
-                           "OrderStatus": "InvoiceUnconfirmed"}, [item])
+    item.update(
+        QuantityOrdered=2,
+        ShippingPrice={"CurrencyCode": "USD", "Amount": "4.00"},
+        ShippingDiscount={"CurrencyCode": "USD", "Amount": "-4.00"},
+        CODFee={"CurrencyCode": "USD", "Amount": "2.00"},
+        PromotionIds=["P1"],
+        ShipmentServiceLevelCategory="SecondDay",
+    )
+    order = order_from_v0(
+        {
+            **orders["902-1845936-5435065"],
+            "ShipmentServiceLevelCategory": "SecondDay",
+            "OrderStatus": "InvoiceUnconfirmed",
+        },
+        [item],
+    )
     (mapped,) = order.items
     assert mapped.unit_price == Decimal("5.00") and mapped.shipping_discount == Decimal("4.00")
     assert mapped.other_charges == Decimal("2.00") and mapped.promotion_ids == ("P1",)

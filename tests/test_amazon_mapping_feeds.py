@@ -77,11 +77,18 @@ def test_refund_feed_round_trip():
                 "111-0000001-0000001",
                 "EUR",
                 [
-                    ItemAdjustment("10000000000001", "CustomerReturn",
-                                   {"Tax": Decimal("1.9"), "Principal": Decimal("10"), "Shipping": Decimal("4.99")},
-                                   quantity_cancelled=1),
-                    ItemAdjustment("10000000000002", "GeneralAdjustment", {"Principal": Decimal("0.50")},
-                                   merchant_adjustment_item_id="adj-2"),
+                    ItemAdjustment(
+                        "10000000000001",
+                        "CustomerReturn",
+                        {"Tax": Decimal("1.9"), "Principal": Decimal("10"), "Shipping": Decimal("4.99")},
+                        quantity_cancelled=1,
+                    ),
+                    ItemAdjustment(
+                        "10000000000002",
+                        "GeneralAdjustment",
+                        {"Principal": Decimal("0.50")},
+                        merchant_adjustment_item_id="adj-2",
+                    ),
                 ],
             )
         ],
@@ -94,8 +101,10 @@ def test_refund_feed_round_trip():
     first, second = adjustment.findall("AdjustedItem")
     assert first.findtext("AmazonOrderItemCode") == "10000000000001"
     assert first.findtext("AdjustmentReason") == "CustomerReturn"
-    components = [(c.findtext("Type"), c.find("Amount").text, c.find("Amount").get("currency"))
-                  for c in first.findall("ItemPriceAdjustments/Component")]
+    components = [
+        (c.findtext("Type"), c.find("Amount").text, c.find("Amount").get("currency"))
+        for c in first.findall("ItemPriceAdjustments/Component")
+    ]
     assert components == [("Principal", "10.00", "EUR"), ("Shipping", "4.99", "EUR"), ("Tax", "1.90", "EUR")]
     assert first.findtext("QuantityCancelled") == "1"
     assert second.findtext("MerchantAdjustmentItemID") == "adj-2"

@@ -49,7 +49,7 @@ from bridge.amazon.errors import (
     AmazonThrottled,
 )
 from bridge.amazon.feeds import XML_CONTENT_TYPE, ProcessingReport, parse_processing_report
-from bridge.amazon.mapping import order_from_v2026, parse_amazon_datetime
+from bridge.amazon.mapping import order_from_v0, order_from_v2026, parse_amazon_datetime
 from bridge.amazon.throttle import RedisThrottle
 from bridge.config import AmazonSettings
 from bridge.domain import AmazonOrder
@@ -147,15 +147,41 @@ class RedisAccessTokenCache(AccessTokenCache):
     def get_lwa_access_token(self) -> str:
         if self._local and time.monotonic() < self._local[1]:
             return self._local[0]
-        cached = self.redis.get(self.key)
-        if cached is not None:
-            token = cached.decode() if isinstance(cached, bytes) else str(cached)
-            ttl = self.redis.ttl(self.key)
-            self._local = (token, time.monotonic() + max(min(ttl, 300), 0))
+        token = self._from_redis()
+        if token is not None:
             return token
-        return self.request_new_token(
-            self.client_id, self.client_secret, self.refresh_token, self.grant_type, self.scope, self.oauth_endpoint
-        )
+        # Single flight: when many work-horses start with an empty cache, one asks LWA, the others wait
+        # briefly for its token. The lock expires by itself, so a crashed holder blocks nobody for long.
+        lock_key = f"{self.key}:lock"
+        if not self.redis.set(lock_key, "1", nx=True, ex=max(int(self.timeout) + 5, 10)):
+            deadline = time.monotonic() + self.timeout
+            while time.monotonic() < deadline:
+                time.sleep(0.05)
+                token = self._from_redis()
+                if token is not None:
+                    return token
+                if not self.redis.exists(lock_key):
+                    break
+        try:
+            return self.request_new_token(
+                self.client_id,
+                self.client_secret,
+                self.refresh_token,
+                self.grant_type,
+                self.scope,
+                self.oauth_endpoint,
+            )
+        finally:
+            self.redis.delete(lock_key)
+
+    def _from_redis(self) -> str | None:
+        cached = self.redis.get(self.key)
+        if cached is None:
+            return None
+        token = cached.decode() if isinstance(cached, bytes) else str(cached)
+        ttl = self.redis.ttl(self.key)
+        self._local = (token, time.monotonic() + max(min(ttl, 300), 0))
+        return token
 
     def request_new_token(self, client_id, client_secret, refresh_token, grant_type, scope, oauth_endpoint) -> str:
         self.validate_token_request(grant_type, refresh_token, scope)
@@ -166,8 +192,9 @@ class RedisAccessTokenCache(AccessTokenCache):
         except requests.RequestException as exc:
             raise AmazonServerError(f"Login with Amazon unreachable: {type(exc).__name__}", operation="lwa") from None
         if response.status_code >= 500 or response.status_code == 429:
-            raise AmazonServerError(f"Login with Amazon answered {response.status_code}", status=response.status_code,
-                                    operation="lwa")
+            raise AmazonServerError(
+                f"Login with Amazon answered {response.status_code}", status=response.status_code, operation="lwa"
+            )
         try:
             body = response.json()
         except ValueError:
@@ -279,8 +306,9 @@ class AmazonClient:
         key_prefix: str = "amazon-bridge",
     ) -> None:
         if not settings.client_id or not settings.client_secret:
-            raise AmazonAuthError("Amazon LWA client id/secret are not set (AMAZON_LWA_CLIENT_ID, "
-                                  "AMAZON_LWA_CLIENT_SECRET)")
+            raise AmazonAuthError(
+                "Amazon LWA client id/secret are not set (AMAZON_LWA_CLIENT_ID, AMAZON_LWA_CLIENT_SECRET)"
+            )
         if not refresh_token:
             raise AmazonAuthError(f"no refresh token for seller {seller_id}")
         if rate_scale <= 0:
@@ -329,11 +357,15 @@ class AmazonClient:
                     endpoint=self.settings.api_endpoint,
                 )
             except LwaException as exc:
-                raise AmazonAuthError(f"Login with Amazon failed for seller {self.seller_id}: "
-                                      f"{exc.get_error_code()}", operation="lwa") from None
+                raise AmazonAuthError(
+                    f"Login with Amazon failed for seller {self.seller_id}: {exc.get_error_code()}", operation="lwa"
+                ) from None
             # One retry policy: ours. urllib3's default (3 retries, also of POSTs) is switched off.
             sdk.api_client.rest_client.pool_manager = urllib3.PoolManager(
-                num_pools=4, maxsize=4, retries=False, cert_reqs="CERT_REQUIRED",
+                num_pools=4,
+                maxsize=4,
+                retries=False,
+                cert_reqs="CERT_REQUIRED",
                 ca_certs=_certifi_where(),
             )
             sdk.api_client.user_agent = f"amazon-bridge/0.1 {sdk.api_client.user_agent}"
@@ -347,8 +379,9 @@ class AmazonClient:
         base = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1)) / self.rate_scale
         return base / 2 + random.uniform(0, base / 2)  # "equal jitter": never zero, never in lock-step
 
-    def _call(self, operation: str, invoke: Callable[[Any], Any], *, idempotent: bool = True,
-              context: str = "") -> _Response:
+    def _call(
+        self, operation: str, invoke: Callable[[Any], Any], *, idempotent: bool = True, context: str = ""
+    ) -> _Response:
         """Send one SP-API request through bucket, retries and error mapping. The only retry loop."""
         policy = self.retry
         waited = 0.0
@@ -362,7 +395,8 @@ class AmazonClient:
                 raise AmazonThrottled(
                     f"{what}: the shared rate limit frees a request slot only in {grant.wait:.0f} s, beyond the "
                     f"{policy.max_total_wait:.0f} s budget; try again later",
-                    status=429, operation=operation,
+                    status=429,
+                    operation=operation,
                 )
             if grant.wait > 0:
                 # A little past the refill: Amazon's bucket is not in step with ours, and arriving a
@@ -416,7 +450,8 @@ class AmazonClient:
                 if sent and not idempotent:
                     raise AmazonServerError(
                         f"{what}: connection lost after the request was sent ({type(exc).__name__}); not retried "
-                        "because the operation is not idempotent", operation=operation,
+                        "because the operation is not idempotent",
+                        operation=operation,
                     ) from None
             except AmazonServerError as exc:  # LWA down
                 failure = exc
@@ -499,6 +534,41 @@ class AmazonClient:
     def get_order(self, order_id: str, **kwargs: Any) -> AmazonOrder:
         return self.get_order_with_raw(order_id, **kwargs)[0]
 
+    # -- Orders API v0 ------------------------------------------------------------------------------------
+
+    def get_order_v0(self, order_id: str) -> tuple[AmazonOrder, dict[str, Any], list[dict[str, Any]]]:
+        """v0 getOrder + getOrderItems (all pages) -> (order, raw order, raw items). For comparisons and
+        stores still on v0; v0 reads are removed 2027-03-27 and v2026 `get_order` is the normal path."""
+        body = self._call(
+            "getOrderV0",
+            lambda api: OrdersV0Api(api).get_order_with_http_info(
+                order_id, _preload_content=False, _request_timeout=self._timeout()
+            ),
+            context=order_id,
+        ).body
+        raw = (body or {}).get("payload") if isinstance(body, dict) else None
+        if not isinstance(raw, dict):
+            raise AmazonDataError(order_id, "payload", "v0 getOrder answered without a payload")
+        items: list[dict[str, Any]] = []
+        next_token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"next_token": next_token} if next_token else {}
+            page = self._call(
+                "getOrderItems",
+                lambda api, kwargs=kwargs: OrdersV0Api(api).get_order_items_with_http_info(
+                    order_id, _preload_content=False, _request_timeout=self._timeout(), **kwargs
+                ),
+                context=order_id,
+            ).body
+            payload = (page or {}).get("payload") if isinstance(page, dict) else None
+            if not isinstance(payload, dict):
+                raise AmazonDataError(order_id, "payload", "v0 getOrderItems answered without a payload")
+            items.extend(i for i in payload.get("OrderItems") or [] if isinstance(i, dict))
+            next_token = payload.get("NextToken")
+            if not next_token:
+                break
+        return order_from_v0(raw, items), raw, items
+
     # -- Orders API v0: shipment confirmation ---------------------------------------------------------
 
     def confirm_shipment(
@@ -551,8 +621,11 @@ class AmazonClient:
         if not isinstance(doc, dict) or not doc.get("feedDocumentId") or not doc.get("url"):
             raise AmazonDataError(None, "feedDocumentId", "createFeedDocument answered without a document id/url")
         self._transfer("PUT", doc["url"], data=content, headers={"Content-Type": content_type})
-        spec = {"feedType": feed_type, "marketplaceIds": self.marketplace_ids,
-                "inputFeedDocumentId": doc["feedDocumentId"]}
+        spec = {
+            "feedType": feed_type,
+            "marketplaceIds": self.marketplace_ids,
+            "inputFeedDocumentId": doc["feedDocumentId"],
+        }
         created = self._call(
             "createFeed",
             lambda api: FeedsApi(api).create_feed_with_http_info(
@@ -593,8 +666,9 @@ class AmazonClient:
             if status.done:
                 return status
             if waited >= timeout / self.rate_scale:
-                raise AmazonServerError(f"feed {feed_id} still {status.processing_status} after {timeout:.0f} s",
-                                        operation="getFeed")
+                raise AmazonServerError(
+                    f"feed {feed_id} still {status.processing_status} after {timeout:.0f} s", operation="getFeed"
+                )
             step = poll_seconds / self.rate_scale
             self.sleep(step)
             waited += step
@@ -615,8 +689,9 @@ class AmazonClient:
             try:
                 content = gzip.decompress(content)
             except (OSError, EOFError):
-                raise AmazonDataError(None, "compressionAlgorithm",
-                                      f"feed document {feed_document_id} is not valid GZIP") from None
+                raise AmazonDataError(
+                    None, "compressionAlgorithm", f"feed document {feed_document_id} is not valid GZIP"
+                ) from None
         return content
 
     def get_processing_report(self, feed_document_id: str) -> ProcessingReport:
@@ -634,10 +709,12 @@ class AmazonClient:
                 if response.status_code < 300:
                     return response
                 if response.status_code not in RETRY_STATUSES:
-                    raise AmazonError(f"document {method} answered HTTP {response.status_code}",
-                                      status=response.status_code)
-                failure = AmazonServerError(f"document {method} answered HTTP {response.status_code}",
-                                            status=response.status_code)
+                    raise AmazonError(
+                        f"document {method} answered HTTP {response.status_code}", status=response.status_code
+                    )
+                failure = AmazonServerError(
+                    f"document {method} answered HTTP {response.status_code}", status=response.status_code
+                )
             delay = self._backoff(attempt)
             if attempt == self.retry.max_attempts or waited + delay > self.retry.max_total_wait:
                 raise failure

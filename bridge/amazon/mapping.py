@@ -246,11 +246,24 @@ def _item26(r: _Reader, item: Any, path: str, status: AmazonStatus) -> AmazonOrd
     product = r.obj(item, "product", f"{path}.product", required=True)
     sku = r.str(product, "sellerSku", f"{path}.product.sellerSku", required=True)
     assert sku is not None
-    unit_price = _money26(r, r.obj(product, "price", f"{path}.product.price"), "unitPrice",
-                          f"{path}.product.price.unitPrice")
+    unit_price = _money26(
+        r, r.obj(product, "price", f"{path}.product.price"), "unitPrice", f"{path}.product.price.unitPrice"
+    )
 
-    parts = {key: ZERO for key in ("item", "item_tax", "shipping", "shipping_tax", "promotion",
-                                   "shipping_discount", "gift_wrap", "gift_wrap_tax", "other")}
+    parts = {
+        key: ZERO
+        for key in (
+            "item",
+            "item_tax",
+            "shipping",
+            "shipping_tax",
+            "promotion",
+            "shipping_discount",
+            "gift_wrap",
+            "gift_wrap_tax",
+            "other",
+        )
+    }
     proceeds = r.obj(item, "proceeds", f"{path}.proceeds")
     has_item_breakdown = False
     for i, bd in enumerate(r.list(proceeds, "breakdowns", f"{path}.proceeds.breakdowns")):
@@ -303,8 +316,7 @@ def _item26(r: _Reader, item: Any, path: str, status: AmazonStatus) -> AmazonOrd
 
     fulfillment = r.obj(item, "fulfillment", f"{path}.fulfillment")
     default_shipped = qty if status is AmazonStatus.SHIPPED else 0
-    shipped = r.int(fulfillment, "quantityFulfilled", f"{path}.fulfillment.quantityFulfilled",
-                    default=default_shipped)
+    shipped = r.int(fulfillment, "quantityFulfilled", f"{path}.fulfillment.quantityFulfilled", default=default_shipped)
 
     promotion_ids = []
     promotion = r.obj(item, "promotion", f"{path}.promotion")
@@ -426,8 +438,9 @@ def order_from_v2026(order: Mapping[str, Any]) -> AmazonOrder:
         buyer_email=r.str(buyer, "buyerEmail", "buyer.buyerEmail"),
         buyer_company=r.str(buyer, "buyerCompanyName", "buyer.buyerCompanyName"),
         buyer_purchase_order_number=r.str(buyer, "buyerPurchaseOrderNumber", "buyer.buyerPurchaseOrderNumber"),
-        shipping_address=_address26(r, r.obj(recipient, "deliveryAddress", "recipient.deliveryAddress"),
-                                    "recipient.deliveryAddress"),
+        shipping_address=_address26(
+            r, r.obj(recipient, "deliveryAddress", "recipient.deliveryAddress"), "recipient.deliveryAddress"
+        ),
         ship_service_level=r.str(fulfillment, "fulfillmentServiceLevel", "fulfillment.fulfillmentServiceLevel"),
         is_prime="PRIME" in programs,
         is_business="AMAZON_BUSINESS" in programs,
@@ -556,8 +569,9 @@ def order_from_v0(
     is_prime = r.bool(order, "IsPrime", "IsPrime")
     is_business = r.bool(order, "IsBusinessOrder", "IsBusinessOrder")
     is_premium = r.bool(order, "IsPremiumOrder", "IsPremiumOrder")
-    programs = tuple(name for name, flag in (("PRIME", is_prime), ("AMAZON_BUSINESS", is_business),
-                                             ("PREMIUM", is_premium)) if flag)
+    programs = tuple(
+        name for name, flag in (("PRIME", is_prime), ("AMAZON_BUSINESS", is_business), ("PREMIUM", is_premium)) if flag
+    )
     return AmazonOrder(
         amazon_order_id=order_id,
         marketplace_id=marketplace_id,
