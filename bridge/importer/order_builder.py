@@ -336,7 +336,7 @@ def build_order_payload(
     )
 
     increment_id: str | None = None
-    if settings.order_number_source is OrderNumberSource.AMAZON:
+    if settings.order_number_source == OrderNumberSource.AMAZON:
         increment_id = f"{settings.order_number_prefix or ''}{order.amazon_order_id}"
         if len(increment_id) > MAX_INCREMENT_ID:
             raise OrderBuildError(

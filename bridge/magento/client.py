@@ -588,9 +588,11 @@ class MagentoClient:
         """Can `qty` of `sku` be sold from the store view's stock (MSI, else legacy stock item)?"""
         try:
             return self.is_salable_for_qty(sku, qty, self.default_stock_id() if stock_id is None else stock_id)
-        except MagentoNotFound as exc:
-            if exc.is_no_route:
+        except (MagentoNotFound, MagentoInvalidRequest) as exc:
+            # Unknown SKU, no source items, product not in the stock: Magento's answer is "not salable".
+            if isinstance(exc, MagentoNotFound) and exc.is_no_route:
                 raise
+            log.warning("magento: %s counts as not salable: %s", sku, exc)
             return False
 
     def source_items(self, sku: str) -> list[SourceItem]:
@@ -749,7 +751,7 @@ class MagentoClient:
         from bridge.importer.order_builder import OrderBuildError, split_name
         from bridge.order_settings import CustomerCreation
 
-        if settings.customer_creation is CustomerCreation.PREDEFINED:
+        if settings.customer_creation == CustomerCreation.PREDEFINED:
             email = settings.predefined_customer_email
             if not email:
                 raise OrderBuildError(
@@ -763,7 +765,7 @@ class MagentoClient:
                     f"of store view {store.code!r}"
                 )
             return found[0]
-        if settings.customer_creation is not CustomerCreation.NEW_ACCOUNT or not order.buyer_email:
+        if settings.customer_creation != CustomerCreation.NEW_ACCOUNT or not order.buyer_email:
             return None
         found = self.find_customers_by_email(order.buyer_email, website_id=store.website_id)
         if found:

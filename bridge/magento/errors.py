@@ -30,11 +30,10 @@ def fill_placeholders(message: str, parameters: Any) -> str:
                 return str(parameters[int(key) - 1])
             return match.group(0)
         if isinstance(parameters, dict):
-            if key in parameters:
-                return str(parameters[key])
-            # Positional parameters serialised as a JSON object come zero-based: {"0": "x"} fills %1.
-            if key.isdigit() and str(int(key) - 1) in parameters:
-                return str(parameters[str(int(key) - 1)])
+            # PHP renders integer key k as %(k+1): a sparse positional array arrives as {"1": "x"} and fills %2.
+            lookup = str(int(key) - 1) if key.isdigit() else key
+            if lookup in parameters:
+                return str(parameters[lookup])
         return match.group(0)
 
     return _PLACEHOLDER.sub(replace, message)
