@@ -7,6 +7,7 @@ behaviour is checked through the twin's stats and the waits the client asked for
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import uuid
@@ -17,7 +18,7 @@ from decimal import Decimal
 import pytest
 import redis
 
-from bridge.amazon.client import AmazonClient, RetryPolicy
+from bridge.amazon.client import AmazonClient, RetryPolicy, jsonable
 from bridge.amazon.errors import (
     AmazonAuthError,
     AmazonError,
@@ -184,6 +185,7 @@ def test_search_orders_pages_through_every_order(twin, prefix):
             assert order.items_total == order.order_total
             assert isinstance(raw["proceeds"]["grandTotal"]["amount"], str)
         seen.extend(o.amazon_order_id for o in page.orders)
+        json.dumps(page.raw)  # storable as is
         assert page.last_updated_before is not None
         token = page.next_token
         if not token:
@@ -509,3 +511,23 @@ def test_a_non_idempotent_call_is_not_repeated_after_the_request_went_out(twin, 
     with pytest.raises(AmazonServerError):
         client._call("getFeed", lost_response)
     assert len(attempts) == 1 + 5
+
+
+def test_raw_json_is_storable_and_maps_the_same():
+    from bridge.amazon.mapping import order_from_v2026
+
+    text = (
+        '{"orderId": "111-0000001-0000001", "createdTime": "2026-03-01T10:00:00Z",'
+        ' "lastUpdatedTime": "2026-03-01T10:00:00Z", "salesChannel": {"channelName": "AMAZON"},'
+        ' "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT"},'
+        ' "proceeds": {"grandTotal": {"amount": 12345678901234567.99, "currencyCode": "USD"}},'
+        ' "orderItems": [{"orderItemId": "1", "quantityOrdered": 1, "measurement": {"unit": "KILOGRAMS", "value": 1.5},'
+        ' "product": {"sellerSku": "S", "price": {"unitPrice": {"amount": 12345678901234567.99,'
+        ' "currencyCode": "USD"}}}}]}'
+    )
+    parsed = json.loads(text, parse_float=Decimal)
+    raw = jsonable(parsed)
+    assert json.loads(json.dumps(raw)) == raw
+    assert raw["proceeds"]["grandTotal"]["amount"] == "12345678901234567.99"
+    assert order_from_v2026(raw) == order_from_v2026(parsed)
+    assert order_from_v2026(raw).order_total == Decimal("12345678901234567.99")

@@ -101,6 +101,19 @@ def _loads(data: bytes | str | None) -> Any:
     return json.loads(data, parse_float=Decimal)
 
 
+def jsonable(value: Any) -> Any:
+    """Amazon JSON parsed with Decimal -> plain JSON types: a fractional JSON number becomes its exact text
+    (as Amazon's own Decimal type is sent), so raw snapshots can be stored with `json.dumps` and mapped
+    again later to the same result."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value
+
+
 # ------------------------------------------------------------------------------------------ LWA tokens
 
 
@@ -480,10 +493,11 @@ class AmazonClient:
             raise ValueError("page_size must be between 1 and 100")
         kwargs: dict[str, Any] = {
             "last_updated_after": _iso(last_updated_after),
-            "marketplace_ids": self.marketplace_ids,
             "max_results_per_page": page_size,
             "included_data": list(included_data),
         }
+        if self.marketplace_ids:
+            kwargs["marketplace_ids"] = self.marketplace_ids
         if last_updated_before is not None:
             kwargs["last_updated_before"] = _iso(last_updated_before)
         if pagination_token:
@@ -499,10 +513,10 @@ class AmazonClient:
         for data in body.get("orders") or []:
             try:
                 orders.append(order_from_v2026(data))
-                raw.append(data)
+                raw.append(jsonable(data))
             except AmazonDataError as exc:
                 log.warning("searchOrders: %s", exc)
-                rejected.append((data, exc))
+                rejected.append((jsonable(data), exc))
         pagination = body.get("pagination") or {}
         return OrdersPage(
             orders=orders,
@@ -525,9 +539,10 @@ class AmazonClient:
         order = body.get("order")
         if not isinstance(order, dict):
             raise AmazonDataError(order_id, "order", "getOrder answered without an order")
-        return order
+        return jsonable(order)
 
     def get_order_with_raw(self, order_id: str, **kwargs: Any) -> tuple[AmazonOrder, dict[str, Any]]:
+        """The mapped order and Amazon's JSON for it (JSON-safe: see `jsonable`)."""
         raw = self.get_order_raw(order_id, **kwargs)
         return order_from_v2026(raw), raw
 
@@ -567,7 +582,7 @@ class AmazonClient:
             next_token = payload.get("NextToken")
             if not next_token:
                 break
-        return order_from_v0(raw, items), raw, items
+        return order_from_v0(raw, items), jsonable(raw), jsonable(items)
 
     # -- Orders API v0: shipment confirmation ---------------------------------------------------------
 
