@@ -5,7 +5,7 @@ The SDK builds the requests (paths, query encoding, auth header); this layer add
 * LWA access tokens cached in Redis, because RQ forks a fresh work-horse per job and the SDK's
   in-process cache would otherwise call LWA for every job (`RedisAccessTokenCache`);
 * the shared token bucket of `bridge.amazon.throttle`, and the rate learned from `x-amzn-RateLimit-Limit`;
-* one retry policy (`RetryPolicy`, in `_call` only): 429/500/502/503/504 and connection failures, with
+* one retry policy (`RetryPolicy`, in `_with_retries` only): 429/500/502/503/504 and connection failures, with
   exponential back-off and jitter, bounded attempts and a bounded total wait; urllib3's own retries are
   switched off so nothing retries behind its back;
 * typed errors (`bridge.amazon.errors`) instead of `ApiException`/`LwaException`;
@@ -392,34 +392,63 @@ class AmazonClient:
         base = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1)) / self.rate_scale
         return base / 2 + random.uniform(0, base / 2)  # "equal jitter": never zero, never in lock-step
 
-    def _call(
-        self, operation: str, invoke: Callable[[Any], Any], *, idempotent: bool = True, context: str = ""
-    ) -> _Response:
-        """Send one SP-API request through bucket, retries and error mapping. The only retry loop."""
+    def _with_retries(self, what: str, once: Callable[[], Any], *, operation: str | None = None) -> Any:
+        """The one retry loop of the Amazon layer: every SP-API call and document transfer runs here.
+
+        `once` makes one attempt; it raises `_Retry(failure)` for a transient failure (429, 5xx, lost
+        connection), `_Again` to repeat at once without counting (a stale token), or a final AmazonError.
+        SP-API calls (`operation` given) first take a token from the shared bucket. Bounded by
+        `RetryPolicy.max_attempts` and by `max_total_wait` over back-off sleeps and bucket waits together.
+        """
         policy = self.retry
         waited = 0.0
         attempt = 0
-        token_retried = False
-        what = f"{operation}{' ' + context if context else ''}"
         while True:
             attempt += 1
-            grant = self.throttle.try_acquire(self.seller_id, operation, max_wait=policy.max_total_wait - waited)
-            if not grant.granted:
-                raise AmazonThrottled(
-                    f"{what}: the shared rate limit frees a request slot only in {grant.wait:.0f} s, beyond the "
-                    f"{policy.max_total_wait:.0f} s budget; try again later",
-                    status=429,
-                    operation=operation,
-                )
-            if grant.wait > 0:
-                # A little past the refill: Amazon's bucket is not in step with ours, and arriving a
-                # millisecond early costs a 429 and a whole extra interval.
-                pause = grant.wait * 1.01 + 0.01 / self.rate_scale
-                log.debug("%s: waiting %.2f s for the rate limit", what, pause)
-                self.sleep(pause)
-                waited += pause
+            if operation is not None:
+                grant = self.throttle.try_acquire(self.seller_id, operation, max_wait=policy.max_total_wait - waited)
+                if not grant.granted:
+                    raise AmazonThrottled(
+                        f"{what}: the shared rate limit frees a request slot only in {grant.wait:.0f} s, beyond "
+                        f"the {policy.max_total_wait:.0f} s budget; try again later",
+                        status=429,
+                        operation=operation,
+                    )
+                if grant.wait > 0:
+                    # A little past the refill: Amazon's bucket is not in step with ours, and arriving a
+                    # millisecond early costs a 429 and a whole extra interval.
+                    pause = grant.wait * 1.01 + 0.01 / self.rate_scale
+                    log.debug("%s: waiting %.2f s for the rate limit", what, pause)
+                    self.sleep(pause)
+                    waited += pause
+            try:
+                return once()
+            except _Again:
+                attempt -= 1
+                continue
+            except _Retry as retry:
+                failure = retry.failure
+            if attempt >= policy.max_attempts:
+                raise failure
+            delay = self._backoff(attempt)
+            if waited + delay > policy.max_total_wait:
+                raise failure
+            log.info("%s: %s; retry %d in %.2f s", what, type(failure).__name__, attempt, delay)
+            self.sleep(delay)
+            waited += delay
+
+    def _call(
+        self, operation: str, invoke: Callable[[Any], Any], *, idempotent: bool = True, context: str = ""
+    ) -> _Response:
+        """One SP-API operation through the SDK: bucket, retries (`_with_retries`) and error mapping."""
+        what = f"{operation}{' ' + context if context else ''}"
+        token_refreshed = False
+        attempts = 0
+
+        def once() -> _Response:
+            nonlocal token_refreshed, attempts
+            attempts += 1
             self.calls[operation] = self.calls.get(operation, 0) + 1
-            failure: AmazonError
             try:
                 response, status, _headers = invoke(self._api_client())
                 try:
@@ -431,19 +460,22 @@ class AmazonClient:
                 return _Response(status, headers, body)
             except ApiException as exc:
                 status = int(exc.status or 0)
-                headers = exc.headers or {}
-                request_id = headers.get("x-amzn-RequestId") if hasattr(headers, "get") else None
-                if status in (400, 404) and hasattr(headers, "get"):
+                headers = exc.headers if hasattr(exc.headers, "get") else {}
+                if status in (400, 404):  # Amazon sends the rate header on these too
                     self.throttle.update_rate(self.seller_id, operation, headers.get("x-amzn-RateLimit-Limit"))
                 errors = _error_list(exc.body)
                 summary = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors) or (exc.reason or "")
-                kwargs = {"status": status, "operation": operation, "errors": errors, "request_id": request_id}
+                kwargs: dict[str, Any] = {
+                    "status": status,
+                    "operation": operation,
+                    "errors": errors,
+                    "request_id": headers.get("x-amzn-RequestId"),
+                }
                 if status in (401, 403):
-                    if not token_retried:
-                        token_retried = True
+                    if not token_refreshed:  # revoked or expired early: one fresh token, then give up
+                        token_refreshed = True
                         self.token_cache.invalidate()
-                        attempt -= 1  # a fresh token is not a retry of the failure
-                        continue
+                        raise _Again() from None
                     raise AmazonAuthError(f"{what}: Amazon refused access ({status}): {summary}", **kwargs) from None
                 if status == 400:
                     raise AmazonInvalidInput(f"{what}: Amazon rejected the request: {summary}", **kwargs) from None
@@ -451,31 +483,29 @@ class AmazonClient:
                     raise AmazonNotFound(f"{what}: not found: {summary}", **kwargs) from None
                 if status == 429:
                     self.throttle.drain(self.seller_id, operation)
-                    failure = AmazonThrottled(f"{what}: throttled by Amazon (429) {attempt} times", **kwargs)
-                elif status in RETRY_STATUSES or status == 0:
-                    failure = AmazonServerError(f"{what}: Amazon answered {status or exc.reason}: {summary}", **kwargs)
-                else:
-                    raise AmazonError(f"{what}: unexpected HTTP {status}: {summary}", **kwargs) from None
+                    raise _Retry(
+                        AmazonThrottled(f"{what}: throttled by Amazon (429) {attempts} times", **kwargs)
+                    ) from None
+                if status in RETRY_STATUSES or status == 0:
+                    raise _Retry(
+                        AmazonServerError(f"{what}: Amazon answered {status or exc.reason}: {summary}", **kwargs)
+                    ) from None
+                raise AmazonError(f"{what}: unexpected HTTP {status}: {summary}", **kwargs) from None
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 unsent = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
-                sent = not isinstance(exc, unsent)
-                failure = AmazonServerError(f"{what}: connection failed: {type(exc).__name__}", operation=operation)
-                if sent and not idempotent:
+                if not idempotent and not isinstance(exc, unsent):
                     raise AmazonServerError(
                         f"{what}: connection lost after the request was sent ({type(exc).__name__}); not retried "
                         "because the operation is not idempotent",
                         operation=operation,
                     ) from None
-            except AmazonServerError as exc:  # LWA down
-                failure = exc
-            if attempt >= policy.max_attempts:
-                raise failure
-            delay = self._backoff(attempt)
-            if waited + delay > policy.max_total_wait:
-                raise failure
-            log.info("%s: %s; retry %d in %.2f s", what, type(failure).__name__, attempt, delay)
-            self.sleep(delay)
-            waited += delay
+                raise _Retry(
+                    AmazonServerError(f"{what}: connection failed: {type(exc).__name__}", operation=operation)
+                ) from None
+            except AmazonServerError as exc:  # LWA unreachable or failing: transient
+                raise _Retry(exc) from None
+
+        return self._with_retries(what, once, operation=operation)
 
     # -- Orders API v2026-01-01 ----------------------------------------------------------------------
 
@@ -713,29 +743,34 @@ class AmazonClient:
         return parse_processing_report(self.get_feed_document(feed_document_id))
 
     def _transfer(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """PUT/GET on a presigned document URL (no SP-API auth, no bucket), with the same retry bounds."""
-        waited = 0.0
-        for attempt in range(1, self.retry.max_attempts + 1):
+        """PUT/GET on a presigned document URL (no SP-API auth, no bucket), through `_with_retries`."""
+        what = f"document {method}"
+
+        def once() -> requests.Response:
             try:
                 response = self._http.request(method, url, timeout=self._timeout(), **kwargs)
             except requests.RequestException as exc:
-                failure: AmazonError = AmazonServerError(f"document {method} failed: {type(exc).__name__}")
-            else:
-                if response.status_code < 300:
-                    return response
-                if response.status_code not in RETRY_STATUSES:
-                    raise AmazonError(
-                        f"document {method} answered HTTP {response.status_code}", status=response.status_code
-                    )
-                failure = AmazonServerError(
-                    f"document {method} answered HTTP {response.status_code}", status=response.status_code
-                )
-            delay = self._backoff(attempt)
-            if attempt == self.retry.max_attempts or waited + delay > self.retry.max_total_wait:
-                raise failure
-            self.sleep(delay)
-            waited += delay
-        raise AssertionError("unreachable")
+                raise _Retry(AmazonServerError(f"{what} failed: {type(exc).__name__}")) from None
+            if response.status_code < 300:
+                return response
+            failure = AmazonServerError(f"{what} answered HTTP {response.status_code}", status=response.status_code)
+            if response.status_code in RETRY_STATUSES:
+                raise _Retry(failure)
+            raise AmazonError(f"{what} answered HTTP {response.status_code}", status=response.status_code)
+
+        return self._with_retries(what, once)
+
+
+class _Retry(Exception):
+    """One attempt failed transiently; `_with_retries` decides whether and when to try again."""
+
+    def __init__(self, failure: AmazonError) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
+class _Again(Exception):
+    """Try again at once, without counting an attempt (the token was refreshed)."""
 
 
 def _certifi_where() -> str:
