@@ -384,3 +384,65 @@ def test_confirm_shipment_errors(twin, client, order_id, body, status, fragment)
     assert r.status_code == status
     assert fragment in r.json()["errors"][0]["message"]
     assert twin.get_order("111-0000008-0000008") == before
+
+
+# -- Restricted Data Tokens (v0 PII) --------------------------------------------------------------------
+
+def rdt(client, resources):
+    r = client.post("/tokens/2021-03-01/restrictedDataToken", {"restrictedResources": resources})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["restrictedDataToken"].startswith("Atz.sprdt|") and body["expiresIn"] == 3600
+    return body["restrictedDataToken"]
+
+
+def test_rdt_unlocks_v0_pii_for_its_resources_only(twin, client):
+    twin.seed_orders([make_order("111-0000040-0000001")])
+    plain = client.get("/orders/v0/orders/111-0000040-0000001").json()["payload"]
+    assert "BuyerInfo" not in plain and "Name" not in plain["ShippingAddress"]
+    token = rdt(client, [{"method": "GET", "path": "/orders/v0/orders/{orderId}",
+                          "dataElements": ["buyerInfo", "shippingAddress"]},
+                         {"method": "GET", "path": "/orders/v0/orders/111-0000040-0000001/address"}])
+    headers = {"x-amz-access-token": token}
+    full = client.request("GET", "/orders/v0/orders/111-0000040-0000001", headers=headers).json()["payload"]
+    assert full["BuyerInfo"] == {"BuyerEmail": "zoe@marketplace.amazon.com", "BuyerName": "Zoë Tester"}
+    assert full["ShippingAddress"]["Name"] == "Zoë Tester"
+    assert full["ShippingAddress"]["AddressLine1"] == "1 Main St"
+    address = client.request("GET", "/orders/v0/orders/111-0000040-0000001/address", headers=headers).json()
+    assert address["payload"]["ShippingAddress"]["Name"] == "Zoë Tester"
+    # Not minted for getOrderItems, confirmShipment or the v2026 API.
+    for method, path in (("GET", "/orders/v0/orders/111-0000040-0000001/orderItems"),
+                         ("GET", "/orders/2026-01-01/orders/111-0000040-0000001")):
+        assert client.request(method, path, headers=headers).status_code == 403
+    assert client.request("POST", "/orders/v0/orders/111-0000040-0000001/shipmentConfirmation",
+                          headers=headers, json=shipment([])).status_code == 403
+
+
+@pytest.mark.parametrize("resources", [[], [{"method": "FETCH", "path": "/orders/v0/orders"}],
+                                       [{"method": "GET", "path": "orders"}],
+                                       [{"method": "GET", "path": "/orders/v0/orders", "dataElements": ["ssn"]}]])
+def test_rdt_request_validation(client, resources):
+    r = client.post("/tokens/2021-03-01/restrictedDataToken", {"restrictedResources": resources})
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["code"] == "InvalidRequest"
+
+
+# -- concurrency ----------------------------------------------------------------------------------------
+
+def test_concurrent_confirmations_never_ship_more_than_ordered(twin, client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    twin.seed_orders([make_order("111-0000041-0000001")])
+    token = client.token
+
+    def ship(ref: int) -> int:
+        return requests.post(f"{twin.url}/orders/v0/orders/111-0000041-0000001/shipmentConfirmation",
+                             json=shipment([{"orderItemId": "11111111111111", "quantity": 1}], ref=str(ref)),
+                             headers={"x-amz-access-token": token}, timeout=10).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(ship, range(16)))
+    assert statuses.count(204) == 2 and statuses.count(400) == 14
+    order = twin.get_order("111-0000041-0000001")
+    assert order["orderItems"][0]["fulfillment"] == {"quantityFulfilled": 2, "quantityUnfulfilled": 0}
+    assert len(order["packages"]) == 2

@@ -19,6 +19,7 @@ SERVED = {
     "orders_2026-01-01.json": {"searchOrders", "getOrder"},
     "ordersV0.json": {"getOrders", "getOrder", "getOrderItems", "getOrderAddress", "getOrderBuyerInfo",
                       "confirmShipment"},
+    "tokens_2021-03-01.json": {"createRestrictedDataToken"},
     "feeds_2021-06-30.json": {"getFeeds", "createFeed", "cancelFeed", "getFeed", "createFeedDocument",
                               "getFeedDocument"},
 }

@@ -7,7 +7,7 @@ import uuid
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from . import control, feeds, lwa, orders, v0
+from . import control, feeds, lwa, orders, tokens, v0
 from .config import AmazonTwinConfig
 from .spapi import error
 from .store import TwinState
@@ -19,7 +19,7 @@ def create_app(config: AmazonTwinConfig | None = None) -> Flask:
         raise ValueError("rate_scale must be > 0")
     app = Flask("sandbox.amazon")
     app.extensions["amazon_twin"] = TwinState(config)
-    for blueprint in (lwa.bp, orders.bp, v0.bp, feeds.bp, control.bp):
+    for blueprint in (lwa.bp, orders.bp, v0.bp, feeds.bp, tokens.bp, control.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -45,8 +46,20 @@ def quota_exceeded() -> Response:
     return error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
 
 
+def _rdt_elements(resources: list[dict]) -> set[str] | None:
+    """The data elements of the RDT resource matching this request, or None when none matches."""
+    for resource in resources:
+        pattern = "^" + re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(resource["path"])) + "$"
+        if resource["method"] == request.method and re.match(pattern, request.path):
+            return set(resource.get("dataElements") or [])
+    return None
+
+
 def authenticate(state: TwinState) -> str | Response:
-    """The seller behind `x-amz-access-token`, or Amazon's 403."""
+    """The seller behind `x-amz-access-token` (an LWA token or an RDT), or Amazon's 403.
+
+    Sets `g.rdt` (the call is made with a Restricted Data Token) and `g.pii` (its data elements).
+    """
     token = request.headers.get("x-amz-access-token", "").strip()
     if not token:
         return unauthorized()
@@ -58,6 +71,12 @@ def authenticate(state: TwinState) -> str | Response:
         return unauthorized("The access token you provided has expired.")
     if found.seller_id is None:  # grantless tokens cannot act for a seller
         return unauthorized()
+    g.rdt, g.pii = False, set()
+    if found.resources is not None:
+        elements = _rdt_elements(found.resources)
+        if elements is None:  # an RDT only opens the resources it was minted for
+            return unauthorized()
+        g.rdt, g.pii = True, elements
     return found.seller_id
 
 

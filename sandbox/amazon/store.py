@@ -29,6 +29,8 @@ class AccessToken:
     seller_id: str | None  # None for grantless (client_credentials) tokens
     expires_at: datetime
     scope: str | None = None
+    # Restricted Data Token: the resources ({method, path, dataElements}) it unlocks; None for LWA tokens
+    resources: list[dict] | None = None
 
 
 @dataclass

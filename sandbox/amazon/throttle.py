@@ -25,6 +25,8 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "getOrderAddress": UsagePlan(0.5, 30),
     "getOrderItems": UsagePlan(0.5, 30),
     "confirmShipment": UsagePlan(2.0, 10),
+    # Tokens 2021-03-01
+    "createRestrictedDataToken": UsagePlan(1.0, 10),
     # Feeds 2021-06-30
     "createFeedDocument": UsagePlan(0.5, 15),
     "createFeed": UsagePlan(0.0083, 15),

@@ -1,8 +1,9 @@
 """Orders API v0, derived from the same stored v2026 orders: getOrders, getOrder, getOrderItems,
 getOrderAddress, getOrderBuyerInfo (v0 names and statuses, NextToken) and confirmShipment.
 
-No Restricted Data Token flow: PII fields that v0 only returns with an RDT are left out, as Amazon
-leaves them out of a call made with a plain LWA token.
+PII follows Amazon's Restricted Data Token rules: with a plain LWA token the buyer block and the
+restricted address fields (name, lines, phone, type) are left out; an RDT from the Tokens API with the
+`shippingAddress` / `buyerInfo` data elements brings them back.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _breakdown(item: dict, kind: str, subtype: str | None = None) -> Decimal | N
     return None
 
 
-def order_v0(order: dict) -> dict:
+def order_v0(order: dict, pii: set[str] | frozenset[str] = frozenset()) -> dict:
     status = lifecycle.status(order)
     programs = set(order.get("programs", []))
     fulfillment = order.get("fulfillment", {})
@@ -115,7 +116,21 @@ def order_v0(order: dict) -> dict:
     out["IsISPU"] = "IN_STORE_PICK_UP" in programs
     out["IsAccessPointOrder"] = bool(address and address.get("addressType") == "PICKUP_POINT")
     if address and status in ADDRESS_STATUSES:
-        out["ShippingAddress"] = _address_v0(address, restricted=False)
+        out["ShippingAddress"] = _address_v0(address, restricted="shippingAddress" in pii)
+    if "buyerInfo" in pii:
+        out["BuyerInfo"] = _buyer_v0(order)
+    return out
+
+
+def _buyer_v0(order: dict) -> dict:
+    buyer = order.get("buyer", {})
+    out = {}
+    if buyer.get("buyerEmail"):
+        out["BuyerEmail"] = buyer["buyerEmail"]
+    if buyer.get("buyerName"):
+        out["BuyerName"] = buyer["buyerName"]
+    if buyer.get("buyerPurchaseOrderNumber"):
+        out["PurchaseOrderNumber"] = buyer["buyerPurchaseOrderNumber"]
     return out
 
 
@@ -133,7 +148,7 @@ def _address_v0(address: dict, *, restricted: bool) -> dict:
     return out
 
 
-def item_v0(order: dict, item: dict) -> dict:
+def item_v0(order: dict, item: dict, pii: set[str] | frozenset[str] = frozenset()) -> dict:
     currency = _currency(order)
     product = item.get("product", {})
     fulfillment = item.get("fulfillment", {})
@@ -175,6 +190,9 @@ def item_v0(order: dict, item: dict) -> dict:
             out["PromotionIds"] = promotions
         gift = fulfillment.get("packing", {}).get("giftOption")
         out["IsGift"] = "true" if gift else "false"
+        if gift and "buyerInfo" in pii:
+            out["BuyerInfo"] = {k: v for k, v in (("GiftMessageText", gift.get("giftMessage")),
+                                                  ("GiftWrapLevel", gift.get("giftWrapLevel"))) if v}
     condition = product.get("condition", {})
     if condition.get("conditionNote"):
         out["ConditionNote"] = condition["conditionNote"]
@@ -264,7 +282,7 @@ def get_orders() -> Response:
                     continue
             candidates.append(order)
         chunk, cursor = page(candidates, query, size)
-        payload: dict = {"Orders": [order_v0(o) for o in chunk]}
+        payload: dict = {"Orders": [order_v0(o, g.pii) for o in chunk]}
     if cursor is not None:
         query.last = cursor
         payload["NextToken"] = encode_token(query, state.secret)
@@ -279,7 +297,7 @@ def get_order(orderId: str) -> Response:  # noqa: N803
         order = _order_or_error(orderId)
         if isinstance(order, Response):
             return order
-        return json_response({"payload": order_v0(order)})
+        return json_response({"payload": order_v0(order, g.pii)})
 
 
 @bp.get("/orders/v0/orders/<orderId>/orderItems")
@@ -289,7 +307,7 @@ def get_order_items(orderId: str) -> Response:  # noqa: N803
         order = _order_or_error(orderId)
         if isinstance(order, Response):
             return order
-        items = [item_v0(order, i) for i in order["orderItems"]]
+        items = [item_v0(order, i, g.pii) for i in order["orderItems"]]
     return json_response({"payload": {"AmazonOrderId": orderId, "OrderItems": items}})
 
 
@@ -303,7 +321,7 @@ def get_order_address(orderId: str) -> Response:  # noqa: N803
         payload: dict = {"AmazonOrderId": orderId}
         address = order.get("recipient", {}).get("deliveryAddress")
         if address and lifecycle.status(order) in ADDRESS_STATUSES:
-            payload["ShippingAddress"] = _address_v0(address, restricted=False)
+            payload["ShippingAddress"] = _address_v0(address, restricted=g.rdt)
     return json_response({"payload": payload})
 
 
@@ -315,9 +333,8 @@ def get_order_buyer_info(orderId: str) -> Response:  # noqa: N803
         if isinstance(order, Response):
             return order
         payload: dict = {"AmazonOrderId": orderId}
-        po = order.get("buyer", {}).get("buyerPurchaseOrderNumber")
-        if po:
-            payload["PurchaseOrderNumber"] = po
+        if g.rdt:
+            payload.update(_buyer_v0(order))
     return json_response({"payload": payload})
 
 
