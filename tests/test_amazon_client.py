@@ -531,3 +531,45 @@ def test_raw_json_is_storable_and_maps_the_same():
     assert raw["proceeds"]["grandTotal"]["amount"] == "12345678901234567.99"
     assert order_from_v2026(raw) == order_from_v2026(parsed)
     assert order_from_v2026(raw).order_total == Decimal("12345678901234567.99")
+
+
+def test_gzip_processing_report_is_unpacked(twin, prefix, monkeypatch):
+    """Amazon often serves processing reports GZIP-compressed (`compressionAlgorithm: GZIP`); the twin does
+    not, so getFeedDocument's answer is substituted and the document is served by a local HTTP server."""
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bridge.amazon import client as client_module
+    from tests.test_amazon_mapping_feeds import REPORT
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            body = gzip.compress(REPORT) if self.path == "/report.gz" else b"not gzip"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    client = _client(twin, prefix)
+    answers = {
+        "doc-gz": {"feedDocumentId": "doc-gz", "url": f"{base}/report.gz", "compressionAlgorithm": "GZIP"},
+        "doc-bad": {"feedDocumentId": "doc-bad", "url": f"{base}/bad", "compressionAlgorithm": "GZIP"},
+    }
+    monkeypatch.setattr(
+        client, "_call", lambda operation, invoke, context="", **kw: client_module._Response(200, {}, answers[context])
+    )
+    try:
+        report = client.get_processing_report("doc-gz")
+        assert (report.processed, report.with_error) == (3, 1)
+        with pytest.raises(client_module.AmazonDataError, match="GZIP"):
+            client.get_feed_document("doc-bad")
+    finally:
+        server.shutdown()
+        server.server_close()
