@@ -150,6 +150,9 @@ def test_before_must_be_two_minutes_in_the_past(twin, client):
     ok = search(client, createdAfter=iso(now - timedelta(days=1)), createdBefore=iso(now - timedelta(minutes=3)))
     assert ok.status_code == 200
     assert ok.json()["createdBefore"] == iso(now - timedelta(minutes=3))
+    too_recent = search(client, lastUpdatedAfter=iso(now - timedelta(seconds=30)))
+    assert too_recent.status_code == 400
+    assert "2 minutes" in too_recent.json()["errors"][0]["message"]
 
 
 def test_default_before_is_echoed_two_minutes_before_now(client):

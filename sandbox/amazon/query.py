@@ -72,6 +72,8 @@ def parse_window(get, names: tuple[str, str, str, str], now: datetime) -> Window
     if bad:
         return invalid_input(GENERIC_INVALID, f"Invalid date-time field(s) [{', '.join(bad)}].")
     latest = now - timedelta(minutes=2)
+    if after > latest:  # nothing newer than two minutes is searchable yet
+        return invalid_input(TWO_MINUTE_MESSAGE, f"{after_name} must be at least two minutes before now.")
     if before is None:
         before = latest
     else:
