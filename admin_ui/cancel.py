@@ -22,6 +22,7 @@ from bridge.storage.models import AmazonOrderRecord, OrderEvent, OutboundAction,
 from . import get_runtime
 from .auth import require_role
 from .extensions import db
+from .forms import choices
 from .orders import cancel_action, find_order
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ NOTE = "The selected reason will be sent to Amazon and the buyer."
 class CancelForm(FlaskForm):
     reason = SelectField(
         "Reason For Cancellation",
-        choices=[("", "Please select")] + list(CANCEL_REASONS),
+        choices=choices([("", "Please select"), *CANCEL_REASONS]),
         validators=[DataRequired(message="Choose a reason for cancellation.")],
     )
 

@@ -21,6 +21,7 @@ from bridge.storage.models import Role, Store, StoreOrderSettings
 
 from .banners import selected_store
 from .extensions import db
+from .forms import choices
 
 bp = Blueprint("settings", __name__)
 
@@ -58,44 +59,50 @@ TOOLTIPS = {
     "existed before the store was connected are never imported.",
 }
 
-ENABLED = [("1", "Enabled"), ("0", "Disabled")]
+ENABLED = (("1", "Enabled"), ("0", "Disabled"))
 
 
 class OrderSettingsForm(FlaskForm):
-    import_enabled = SelectField("Import Amazon Orders", choices=ENABLED)
+    import_enabled = SelectField("Import Amazon Orders", choices=choices(ENABLED))
     store_view_code = StringField("Import Amazon Orders Into Magento Store")
     customer_creation = SelectField(
         "Customer Creation",
-        choices=[
-            ("guest", "No Customer Creation (guest)"),
-            ("new_account", "Build New Customer Account"),
-            ("predefined", "Assign To One Existing Customer"),
-        ],
+        choices=choices(
+            [
+                ("guest", "No Customer Creation (guest)"),
+                ("new_account", "Build New Customer Account"),
+                ("predefined", "Assign To One Existing Customer"),
+            ]
+        ),
     )
     predefined_customer_email = StringField("Existing Customer E-mail")
     order_number_source = SelectField(
         "Order Number Source",
-        choices=[("magento", "Build Using Magento Order Number"), ("amazon", "Build Using Amazon Order Number")],
+        choices=choices(
+            [("magento", "Build Using Magento Order Number"), ("amazon", "Build Using Amazon Order Number")]
+        ),
     )
     order_number_prefix = StringField("Order Number Prefix")
     reserve_pending = SelectField(
-        "Pending Orders", choices=[("1", "Reserve Quantity"), ("0", "Do Not Reserve Quantity")]
+        "Pending Orders", choices=choices([("1", "Reserve Quantity"), ("0", "Do Not Reserve Quantity")])
     )
     stock_handling = SelectField(
         "Stock For New Orders",
-        choices=[
-            ("none", "Do Not Change Stock"),
-            ("decrement_source", "Decrement Source Quantity (merchant-fulfilled)"),
-        ],
+        choices=choices(
+            [
+                ("none", "Do Not Change Stock"),
+                ("decrement_source", "Decrement Source Quantity (merchant-fulfilled)"),
+            ]
+        ),
     )
     order_status_mode = SelectField(
-        "Order Status", choices=[("default", "Default Order Status"), ("custom", "Custom Order Status")]
+        "Order Status", choices=choices([("default", "Default Order Status"), ("custom", "Custom Order Status")])
     )
     custom_processing_status = StringField("Processing Order Status")
     payment_method = StringField("Payment Method Code")
     shipping_methods = TextAreaField("Shipping Method Mapping")
-    import_fba = SelectField("Import FBA Orders", choices=ENABLED)
-    create_invoice = SelectField("Create Invoice", choices=[("1", "Yes"), ("0", "No")])
+    import_fba = SelectField("Import FBA Orders", choices=choices(ENABLED))
+    create_invoice = SelectField("Create Invoice", choices=choices([("1", "Yes"), ("0", "No")]))
     import_from = StringField("Import Orders Placed From (UTC)")
 
     REQUIRED = ("import_enabled", "store_view_code", "reserve_pending", "order_status_mode", "payment_method")

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -49,7 +50,7 @@ def make_settings(database_url: str, redis_url: str, **admin: Any) -> Settings:
         database=DatabaseSettings(url=database_url),
         redis=RedisSettings(url=redis_url),
         magento=MagentoSettings(base_url="http://magento.test", admin_url="http://magento.test/admin"),
-        admin=replace(AdminSettings(public_base_url="http://admin.test", secret_key="test-secret"), **admin),
+        admin=replace(AdminSettings(public_base_url="http://admin.test", secret_key="test-secret"), **admin),  # noqa: S106
     )
 
 
@@ -87,7 +88,7 @@ class AdminClient:
         page = self.client.get("/login" + (f"?next={next_url}" if next_url else ""))
         data = {"username": username, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))}
         if next_url:
-            data["next"] = next_url
+            data["next"] = unquote(next_url)
         response = self.client.post("/login", data=data)
         if response.status_code == 302:
             self.signed_in = True
@@ -245,8 +246,20 @@ def sample_snapshot(amazon_order_id: str, buyer_name: str | None, **extra: Any) 
                 "addressType": "RESIDENTIAL",
             }
         },
-        "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT", "fulfillmentServiceLevel": "STANDARD"},
+        "fulfillment": {
+            "fulfillmentStatus": "UNSHIPPED",
+            "fulfilledBy": "MERCHANT",
+            "fulfillmentServiceLevel": "STANDARD",
+        },
         "packages": [],
     }
     snapshot.update(extra)
     return snapshot
+
+
+ADMIN_TEST_REDIS_DB = 12
+
+
+def admin_redis_url(redis_url: str) -> str:
+    """The test Redis, on a database of the admin tests' own, so other suites flushing theirs don't race us."""
+    return f"{redis_url.rsplit('/', 1)[0]}/{ADMIN_TEST_REDIS_DB}"

@@ -18,6 +18,7 @@ from bridge.storage.models import Role, User
 
 from .auth import MIN_PASSWORD_LENGTH, LoginThrottle, hash_password, require_role
 from .extensions import db
+from .forms import choices
 
 bp = Blueprint("users", __name__)
 
@@ -58,13 +59,13 @@ class NewUserForm(FlaskForm):
     username = StringField(
         "User Name", validators=[DataRequired(), Regexp(USERNAME_RE, message="2 to 64 letters, digits, or . _ @ -.")]
     )
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=choices(ROLE_CHOICES))
     password = PasswordField("Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
     confirm = PasswordField("Confirm Password", validators=[EqualTo("password", message="The passwords differ.")])
 
 
 class EditUserForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=choices(ROLE_CHOICES))
     active = BooleanField("Active")
     password = PasswordField("New Password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
     confirm = PasswordField("Confirm New Password", validators=[EqualTo("password", message="The passwords differ.")])
