@@ -277,3 +277,49 @@ def test_malformed_action_bodies_are_400(api, path, body):
 def test_anonymous_directory_needs_no_auth(twin):
     resp = requests.get(twin.url + "/rest/V1/directory/countries/US", timeout=10)
     assert resp.status_code == 200
+
+
+JUNK_BODIES = [
+    {}, [], "str", 5, {"entity": 5}, {"entity": {"entity_id": "x"}},
+    {"entity": {**order(), "items": [{"qty_ordered": "x", "price": {}}]}},
+    {"items": [{"order_item_id": 1, "qty": "NaN"}]}, {"items": [{"order_item_id": None}]}, {"items": [{}]},
+    {"arguments": {"shipping_amount": "x"}}, {"tracks": [5]}, {"comment": {"comment": 5}},
+    {"statusHistory": {"is_customer_notified": "x"}},
+    {"product": {"sku": "a", "name": "x", "extension_attributes": 5}},
+    {"stockItem": {"qty": "x"}},
+    {"sourceItems": [{"sku": "1", "status": "x"}]},
+    {"customer": {"email": "a@b.c", "firstname": "a", "lastname": "b", "website_id": "x"}},
+    {"entity": {"parent_id": "x"}}, {"username": 5, "password": []},
+]
+JUNK_QUERIES = [
+    {},
+    {"searchCriteria[filter_groups][0][filters][0][field]": "x",
+     "searchCriteria[filter_groups][0][filters][0][condition_type]": "weird"},
+    {"searchCriteria[pageSize]": "-1", "searchCriteria[currentPage]": "-5",
+     "searchCriteria[sortOrders][0][field]": "x"},
+    {"searchCriteria[filter_groups][0][filters][0][field]": "grand_total",
+     "searchCriteria[filter_groups][0][filters][0][value]": "abc",
+     "searchCriteria[filter_groups][0][filters][0][condition_type]": "gt"},
+    {"searchCriteria": "x", "fields": "items[[[,]"},
+]
+
+
+def test_no_route_answers_junk_with_a_500(twin, api):
+    """MalformedRequestErrorHandlingTest's rule: bad bodies and parameters get 4xx, never a 500."""
+    import json as jsonlib
+
+    create(api, order(state="new", status="pending"))
+    api.post("/products", {"product": {"sku": "1", "name": "x"}})
+    failures = []
+    for route in twin.twin.router.routes:
+        for value in ("1", "abc", "-1", "99999999999999999999"):
+            path = "/".join(value if s.startswith(":") else s for s in route.segments)[2:]
+            variants = [(None, q) for q in JUNK_QUERIES] if route.method == "GET" else [(b, {}) for b in JUNK_BODIES]
+            for body, query in variants:
+                kwargs = {"params": query, "timeout": 10}
+                if body is not None:
+                    kwargs.update(data=jsonlib.dumps(body), headers={"Content-Type": "application/json"})
+                resp = api.session.request(route.method, api.base + path, **kwargs)
+                if resp.status_code >= 500:
+                    failures.append((route.method, path, body, query, resp.text[:120]))
+    assert not failures

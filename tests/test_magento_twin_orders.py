@@ -400,3 +400,11 @@ def test_partial_response_fields(api):
                                  "state": "processing", "status": "processing"}], "total_count": 1}
     one = api.ok(api.get("/orders/1", params={"fields": "increment_id,billing_address[city],items[sku]"}))
     assert one == {"increment_id": "100000001", "billing_address": {"city": "City"}, "items": [{"sku": "simple"}]}
+
+
+def test_duplicate_increment_id_in_a_store_is_refused(api):
+    create(api, order("100000001"))
+    resp = api.put("/orders/create", {"entity": order("100000001")})
+    assert resp.status_code == 400
+    assert resp.json() == {"message": "Unique constraint violation found"}
+    assert api.ok(api.get("/orders", params=criteria([])))["total_count"] == 1

@@ -7,6 +7,7 @@ sum of enabled source items of the stock: it only moves when someone updates the
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from . import search_criteria as scm
@@ -24,9 +25,22 @@ def _float(name: str, value: Any) -> float:
     if isinstance(value, bool) or value is None:
         raise type_error(name, value, "float")
     try:
-        return float(value)
+        out = float(value)
     except (TypeError, ValueError) as exc:
         raise type_error(name, value, "float") from exc
+    if not math.isfinite(out):
+        raise type_error(name, value, "float")
+    return out
+
+
+def _int(name: str, value: Any) -> int:
+    if isinstance(value, bool | int):
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise type_error(name, value, "int")
 
 
 # --- products -------------------------------------------------------------------------------------------
@@ -41,6 +55,13 @@ def _save_product(ctx: Ctx, data: dict[str, Any], sku_from_path: str | None) -> 
     for key in ("price", "weight"):
         if data.get(key) is not None:
             data[key] = _float(key, data[key])
+    for key in ("status", "visibility", "attribute_set_id"):
+        if data.get(key) is not None:
+            data[key] = _int(key, data[key])
+    if data.get("extension_attributes") is not None and not isinstance(data["extension_attributes"], dict):
+        raise type_error("extension_attributes", data["extension_attributes"], "object")
+    if data.get("name") is not None and not isinstance(data["name"], str):
+        raise type_error("name", data["name"], "string")
     with store.transaction():
         existing = store.get("product", sku)
         created = now()
@@ -154,7 +175,7 @@ def _create_customer(ctx: Ctx) -> dict[str, Any]:
         if len(errors) == 1:
             raise MagentoError(errors[0]["message"], 400, errors[0]["parameters"])
         raise MagentoError("One or more input exceptions have occurred.", 400, errors=errors)
-    website_id = int(data.get("website_id") or 1)
+    website_id = _int("website_id", data.get("website_id") or 1)
     with store.transaction():
         for c in store.scan("customer"):
             if c["email"].lower() == email.lower() and c.get("website_id") == website_id:
@@ -163,9 +184,10 @@ def _create_customer(ctx: Ctx) -> dict[str, Any]:
         created = now()
         customer = dict(data)
         customer.update({
-            "id": store.sequence("customer"), "group_id": int(data.get("group_id") or 1), "created_at": created,
+            "id": store.sequence("customer"), "group_id": _int("group_id", data.get("group_id") or 1),
+            "created_at": created,
             "updated_at": created, "created_in": "Default Store View", "email": email, "website_id": website_id,
-            "store_id": int(data.get("store_id") or 1), "disable_auto_group_change": 0,
+            "store_id": _int("store_id", data.get("store_id") or 1), "disable_auto_group_change": 0,
             "addresses": [], "extension_attributes": {"is_subscribed": False},
         })
         for addr in data.get("addresses") or []:
@@ -298,7 +320,7 @@ def register(router: Router) -> None:
                 if store.get("product", sku) is None:
                     raise MagentoError("Could not save Source Item", 400)
                 qty = _float("quantity", raw.get("quantity", 0))
-                status = int(raw.get("status", 1) or 0)
+                status = _int("status", raw.get("status", 1) or 0)
                 store.put("source_item", f"{source}|{sku}",
                           {"sku": sku, "source_code": source, "quantity": qty, "status": status})
                 if source == DEFAULT_SOURCE:

@@ -41,10 +41,13 @@ def _requested_items(ctx: Ctx) -> dict[int, Decimal] | None:
             item_id = int(entry.get("order_item_id"))
         except (TypeError, ValueError) as exc:
             raise type_error("order_item_id", entry.get("order_item_id"), "int") from exc
+        raw_qty = entry.get("qty", 0)
         try:
-            qty = Decimal(str(entry.get("qty", 0)))
+            qty = Decimal(str(raw_qty if raw_qty is not None else 0))
         except ArithmeticError as exc:
-            raise type_error("qty", entry.get("qty"), "float") from exc
+            raise type_error("qty", raw_qty, "float") from exc
+        if isinstance(raw_qty, bool | dict | list) or not qty.is_finite():
+            raise type_error("qty", raw_qty, "float")
         out[item_id] = out.get(item_id, Decimal(0)) + qty
     return out
 
@@ -67,6 +70,16 @@ def _arguments(ctx: Ctx) -> dict[str, Any]:
         return {}
     if not isinstance(a, dict):
         raise type_error("arguments", a, "object")
+    for key in ("shipping_amount", "adjustment_positive", "adjustment_negative"):
+        value = a.get(key)
+        if value is None:
+            continue
+        try:
+            ok = not isinstance(value, bool | dict | list) and Decimal(str(value)).is_finite()
+        except ArithmeticError:
+            ok = False
+        if not ok:
+            raise type_error(key, value, "float")
     return a
 
 

@@ -141,13 +141,16 @@ def _history_block(order: dict[str, Any]) -> str:
     items = []
     for h in entries:
         day, time = _when(h.get("created_at"))
-        notified = "Notified" if h.get("is_customer_notified") else "Not Notified"
+        flag = h.get("is_customer_notified")
+        notified = ('<span class="note-list-customer-notapplicable">Notification Not Applicable</span>' if flag is None
+                    else '<span class="note-list-customer-notified">Notified</span>' if flag
+                    else '<span class="note-list-customer-not-notified">Not Notified</span>')
         status = STATUS_LABELS.get(h.get("status") or "", h.get("status") or "")
         items.append(
             f'<li class="note-list-item"><span class="note-list-date">{_e(day)}</span> '
             f'<span class="note-list-time">{_e(time)}</span> <span class="note-list-status">{_e(status)}</span> '
-            f'<span class="note-list-customer">Customer <span class="note-list-customer-notified">{notified}'
-            f'</span></span><div class="note-list-comment">{escape_comment(h.get("comment"))}</div></li>'
+            f'<span class="note-list-customer">Customer {notified}</span>'
+            f'<div class="note-list-comment">{escape_comment(h.get("comment"))}</div></li>'
         )
     return f'<ul class="note-list">{"".join(items)}</ul>'
 

@@ -169,6 +169,10 @@ def create_order(ctx: Ctx, entity: dict[str, Any]) -> dict[str, Any]:
         view = ctx.twin.config.view_by_id(order["store_id"])
         if not order.get("increment_id"):
             order["increment_id"] = increment_id(store, "order", order["store_id"])
+        elif any(o.get("increment_id") == order["increment_id"] and o.get("store_id") == order["store_id"]
+                 for o in store.scan("order")):
+            # sales_order has UNIQUE(increment_id, store_id); AbstractDb::save turns the violation into this 400
+            raise MagentoError("Unique constraint violation found", 400)
         order.setdefault("store_name", _store_name(ctx, view))
         order.setdefault("created_at", created)
         order.setdefault("updated_at", created)
@@ -418,6 +422,14 @@ def register(router: Router) -> None:
             order["status"] = status
             order["updated_at"] = created
             store.put("order", order["entity_id"], order)
+        return True
+
+    @router.add("POST", "/V1/orders/:id/emails", "Magento_Sales::emails")
+    def notify(ctx: Ctx, id: str) -> Any:
+        with ctx.twin.store.transaction():
+            order = load_order(ctx, id)
+            order["email_sent"] = 1
+            ctx.twin.store.put("order", order["entity_id"], order)
         return True
 
     @router.add("POST", "/V1/orders/:id/cancel", "Magento_Sales::cancel")

@@ -43,9 +43,10 @@ def D(value: Any) -> Decimal:
     if value is None or isinstance(value, bool):
         return Decimal(int(bool(value)))
     try:
-        return Decimal(str(value))
+        out = Decimal(str(value))
     except ArithmeticError:
         return ZERO
+    return out if out.is_finite() else ZERO
 
 
 def money(value: Decimal) -> float:
