@@ -108,7 +108,7 @@ def test_access_token_expires_after_an_hour(twin, client):
     twin.advance_clock(3601)
     r = client.get(path)
     assert r.status_code == 403
-    assert r.json()["errors"][0]["code"] == "Unauthorized"
+    assert r.json() == {"errors": [{"code": "Unauthorized", "message": UNAUTHORIZED_MESSAGE, "details": ""}]}
 
 
 # -- searchOrders ---------------------------------------------------------------------------------------

@@ -65,10 +65,8 @@ def authenticate(state: TwinState) -> str | Response:
         return unauthorized()
     with state.lock:
         found = state.tokens.get(token)
-    if found is None:
-        return unauthorized("The access token you provided is revoked, malformed or invalid.")
-    if state.clock.now() >= found.expires_at:
-        return unauthorized("The access token you provided has expired.")
+    if found is None or state.clock.now() >= found.expires_at:  # unknown, revoked or expired
+        return unauthorized()
     if found.seller_id is None:  # grantless tokens cannot act for a seller
         return unauthorized()
     g.rdt, g.pii = False, set()
