@@ -266,3 +266,14 @@ def test_cli_help_lists_flags():
     for flag in ("--host", "--port", "--data", "--config", "--acl", "--enable-integration-as-bearer",
                  "--fault-rate-500", "--fault-rate-drop", "--consumer-key"):
         assert flag in result.output
+
+
+def test_cli_store_view_spec():
+    import click
+
+    from sandbox.magento.cli import parse_store_view
+
+    view = parse_store_view("uk:2:gbp")
+    assert (view.code, view.id, view.currency, view.website_code) == ("uk", 2, "GBP", "uk")
+    with pytest.raises(click.BadParameter):
+        parse_store_view("uk-GBP")

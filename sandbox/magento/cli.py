@@ -6,7 +6,24 @@ import dataclasses
 
 import click
 
-from .config import FaultSettings, MagentoTwinConfig, load_toml
+from .config import (
+    EXAMPLE_EXTRA_VIEWS,
+    FaultSettings,
+    MagentoTwinConfig,
+    StoreView,
+    default_store_views,
+    load_toml,
+)
+
+
+def parse_store_view(spec: str) -> StoreView:
+    """`uk:2:GBP` → a store view `uk` (id 2) in its own website/group `uk` with base currency GBP."""
+    parts = spec.split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or len(parts[2]) != 3:
+        raise click.BadParameter("use CODE:ID:CURRENCY, e.g. uk:2:GBP", param_hint="--store-view")
+    code, view_id, currency = parts[0], int(parts[1]), parts[2].upper()
+    return StoreView(code, view_id, f"{code.upper()} Store View", currency, view_id, code, f"{code.upper()} Website",
+                     view_id, f"{code.upper()} Store")
 
 
 @click.command("magento")
@@ -23,6 +40,9 @@ from .config import FaultSettings, MagentoTwinConfig, load_toml
 @click.option("--enable-integration-as-bearer", is_flag=True, default=None,
               help="Accept the integration access token as a Bearer token (off by default since 2.4.4).")
 @click.option("--admin-user", "admin_users", multiple=True, help="name:password for the admin token endpoint.")
+@click.option("--store-view", "store_views", multiple=True, metavar="CODE:ID:CURRENCY",
+              help="Add a store view in its own website (e.g. uk:2:GBP); repeatable.")
+@click.option("--multi-currency", is_flag=True, help="Add example store views uk (GBP), de (EUR), jp (JPY).")
 @click.option("--fault-seed", type=int)
 @click.option("--fault-rate-500", type=float)
 @click.option("--fault-rate-timeout", type=float)
@@ -31,8 +51,9 @@ from .config import FaultSettings, MagentoTwinConfig, load_toml
 def magento(host: str, port: int, data_path: str | None, config_path: str | None, consumer_key: str | None,
             consumer_secret: str | None, access_token: str | None, access_token_secret: str | None,
             acl: tuple[str, ...], enable_integration_as_bearer: bool | None, admin_users: tuple[str, ...],
-            fault_seed: int | None, fault_rate_500: float | None, fault_rate_timeout: float | None,
-            fault_timeout_seconds: float | None, fault_rate_drop: float | None) -> None:
+            store_views: tuple[str, ...], multi_currency: bool, fault_seed: int | None,
+            fault_rate_500: float | None, fault_rate_timeout: float | None, fault_timeout_seconds: float | None,
+            fault_rate_drop: float | None) -> None:
     """A Magento 2.4 REST twin on HOST:PORT (flags override the --config file)."""
     from werkzeug.serving import run_simple
 
@@ -55,6 +76,12 @@ def magento(host: str, port: int, data_path: str | None, config_path: str | None
                 raise click.BadParameter("use name:password", param_hint="--admin-user")
             users[name] = password
         kwargs["admin_users"] = users
+    views = list(kwargs.get("store_views", default_store_views()))
+    if multi_currency:
+        views += [v for v in EXAMPLE_EXTRA_VIEWS if all(v.code != w.code and v.id != w.id for w in views)]
+    for spec in store_views:
+        views.append(parse_store_view(spec))
+    kwargs["store_views"] = tuple(views)
     faults = kwargs.get("faults", FaultSettings())
     overrides = {k: v for k, v in (("seed", fault_seed), ("rate_500", fault_rate_500),
                                    ("rate_timeout", fault_rate_timeout), ("timeout_seconds", fault_timeout_seconds),
