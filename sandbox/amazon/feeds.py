@@ -268,5 +268,5 @@ def get_feeds() -> Response:
         body: dict = {"feeds": [feed_json(feed, now) for feed in chunk]}
     if len(matching) > size:
         query.last = [iso_ms(chunk[-1].created_at), chunk[-1].feed_id]
-        body["nextToken"] = encode_token(query, state.secret)
+        body["nextToken"] = encode_token(query, state.secret, now)
     return json_response(body)

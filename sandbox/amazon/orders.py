@@ -142,7 +142,7 @@ def search_orders() -> Response:
         body: dict = {"orders": [project(o, included) for o in chunk]}
     if cursor is not None:
         query.last = cursor
-        body["pagination"] = {"nextToken": encode_token(query, state.secret)}
+        body["pagination"] = {"nextToken": encode_token(query, state.secret, now)}
     body["lastUpdatedBefore" if query.mode == "lastUpdated" else "createdBefore"] = query.before
     return json_response(body)
 

@@ -84,7 +84,9 @@ def parse_window(get, names: tuple[str, str, str, str], now: datetime) -> Window
     return Window(mode=mode, after=after, before=before)
 
 
-def encode_token(query: SearchQuery, secret: bytes) -> str:
+def encode_token(query: SearchQuery, secret: bytes, now: datetime) -> str:
+    """Each token lives 24 hours from when it is handed out."""
+    query.expires = iso(now + TOKEN_LIFETIME)
     raw = json.dumps(asdict(query), separators=(",", ":"), sort_keys=True).encode()
     body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     mac = hmac.new(secret, body.encode(), hashlib.sha256).digest()[:12]

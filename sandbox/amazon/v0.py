@@ -285,7 +285,7 @@ def get_orders() -> Response:
         payload: dict = {"Orders": [order_v0(o, g.pii) for o in chunk]}
     if cursor is not None:
         query.last = cursor
-        payload["NextToken"] = encode_token(query, state.secret)
+        payload["NextToken"] = encode_token(query, state.secret, now)
     payload["LastUpdatedBefore" if query.mode == "lastUpdated" else "CreatedBefore"] = query.before
     return json_response({"payload": payload})
 
