@@ -373,3 +373,16 @@ def test_creditmemo_list(api):
     result = api.ok(api.get("/creditmemos", params=criteria([[("state", "2", "eq")]])))
     assert result["total_count"] == 1
     assert api.ok(api.get("/creditmemos", params=criteria([[("state", "1", "eq")]])))["total_count"] == 0
+
+
+def test_refund_return_to_stock_items(api):
+    api.ok(api.post("/products", {"product": {"sku": "simple-1", "name": "S1", "price": 10}}))
+    api.ok(api.post("/inventory/source-items", {"sourceItems": [
+        {"sku": "simple-1", "source_code": "default", "quantity": 5, "status": 1}]}))
+    o = invoiced_and_shipped(api)
+    first = o["items"][0]
+    api.ok(api.post(f"/order/{o['entity_id']}/refund", {
+        "items": [{"order_item_id": first["item_id"], "qty": 2}],
+        "arguments": {"shipping_amount": 0, "extension_attributes": {"return_to_stock_items": [first["item_id"]]}}}))
+    assert api.ok(api.get("/inventory/get-product-salable-quantity/simple-1/1")) == 7
+    assert api.ok(api.get("/stockItems/simple-1"))["qty"] == 7

@@ -487,10 +487,36 @@ def _refund(ctx: Ctx, order: dict[str, Any], invoice: dict[str, Any] | None) -> 
     if invoice is not None:
         _add_money(invoice, "base_total_refunded", grand)
         store.put("invoice", invoice["entity_id"], invoice)
+    _return_to_stock(ctx, ext_args.get("return_to_stock_items"), qtys, items)
     st.apply_resolved_state(order)
     order["updated_at"] = created
     store.put("order", order["entity_id"], order)
     return memo_id
+
+
+def _return_to_stock(ctx: Ctx, item_ids: Any, qtys: dict[int, Decimal], items: dict[int, dict[str, Any]]) -> None:
+    """`arguments.extension_attributes.return_to_stock_items`: put the refunded qty back in the default source."""
+    if not isinstance(item_ids, list):
+        return
+    store = ctx.twin.store
+    for raw in item_ids:
+        try:
+            item_id = int(raw)
+        except (TypeError, ValueError):
+            continue
+        if item_id not in qtys or item_id not in items:
+            continue
+        sku = items[item_id].get("sku")
+        key = f"default|{sku}"
+        source = store.get("source_item", key)
+        if source is None:
+            continue
+        source["quantity"] = float(D(source.get("quantity")) + qtys[item_id])
+        store.put("source_item", key, source)
+        legacy = store.get("stock_item", sku)
+        if legacy is not None:
+            legacy["qty"] = source["quantity"]
+            store.put("stock_item", sku, legacy)
 
 
 def refund_order(ctx: Ctx, order_id: str) -> int:
