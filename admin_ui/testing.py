@@ -3,7 +3,11 @@ and test clients signed in with a role, posting forms with their CSRF token like
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,6 +16,7 @@ from urllib.parse import unquote
 
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis, RedisError
 
 from bridge.config import AdminSettings, DatabaseSettings, MagentoSettings, RedisSettings, Settings
 from bridge.runtime import Runtime
@@ -257,9 +262,51 @@ def sample_snapshot(amazon_order_id: str, buyer_name: str | None, **extra: Any) 
     return snapshot
 
 
-ADMIN_TEST_REDIS_DB = 12
+class PrivateRedis:
+    """A redis-server of the admin tests' own on a unix socket, so suites that flush the shared test Redis
+    while these tests run can't race them. Falls back to `fallback_url` when redis-server is missing."""
 
+    def __init__(self, directory: str, fallback_url: str):
+        self.directory = directory
+        self.fallback_url = fallback_url
+        self.process: subprocess.Popen | None = None
+        self.url = fallback_url
 
-def admin_redis_url(redis_url: str) -> str:
-    """The test Redis, on a database of the admin tests' own, so other suites flushing theirs don't race us."""
-    return f"{redis_url.rsplit('/', 1)[0]}/{ADMIN_TEST_REDIS_DB}"
+    def start(self) -> PrivateRedis:
+        server = shutil.which("redis-server")
+        if server is None:
+            return self
+        socket_path = os.path.join(self.directory, "redis.sock")
+        self.process = subprocess.Popen(
+            [
+                server,
+                "--port",
+                "0",
+                "--unixsocket",
+                socket_path,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.directory,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"unix://{socket_path}?db=0"
+        for _ in range(100):
+            try:
+                if Redis.from_url(url).ping():
+                    self.url = url
+                    return self
+            except RedisError:
+                time.sleep(0.05)
+        self.stop()
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
