@@ -282,6 +282,17 @@ def test_find_orders_by_ext_order_ids_is_one_call_per_batch(client, fresh):
         assert found[amazon_id].state == "new"
 
 
+def test_find_orders_with_nothing_to_find_makes_no_call(client, fresh):
+    assert client.find_orders_by_ext_order_ids(["", ""]) == {}
+    assert stats(fresh) == {}
+
+
+def test_unknown_store_view_is_a_clear_error(client):
+    with pytest.raises(MagentoError, match="no store view with code 'nope'"):
+        client.store_view("nope")
+    assert client.store_view("jp").base_currency == "JPY"
+
+
 def test_find_orders_pages_when_a_batch_has_more_orders_than_a_page(client, fresh):
     # Two Commerce orders for one Amazon id (what the bridge prevents): the oldest wins.
     first, order = create(client, fresh, "111-0000009-0000009")

@@ -251,3 +251,33 @@ def test_bearer_header_and_json_body_on_the_wire():
         assert b"10.1" in captured["body"]
     finally:
         server.stop()
+
+
+def test_comment_and_invoice_bodies_on_the_wire():
+    bodies: list[tuple[str, dict]] = []
+
+    def app(environ, start_response):
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        bodies.append((environ["PATH_INFO"], json.loads(raw)))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"true" if environ["PATH_INFO"].endswith("/comments") else b"31"]
+
+    client, server = stub_client(app, [])
+    try:
+        assert client.add_comment(12, "Imported", status="processing") is True
+        assert client.invoice(12) == 31
+    finally:
+        server.stop()
+    assert bodies[0] == (
+        "/rest/V1/orders/12/comments",
+        {
+            "statusHistory": {
+                "comment": "Imported",
+                "is_customer_notified": 0,
+                "is_visible_on_front": 0,
+                "status": "processing",  # always sent: a missing status nulls it (magento/magento2#34180)
+                "parent_id": 12,
+            }
+        },
+    )
+    assert bodies[1] == ("/rest/V1/order/12/invoice", {"capture": False, "notify": False, "appendComment": False})
