@@ -7,9 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import requests
-from test_amazon_twin_support import US, SpClient, make_order
 
-from sandbox.amazon.testing import start_amazon_twin
+from sandbox.amazon.testing import US, SpClient, make_order, start_amazon_twin
 
 XML = "text/xml; charset=UTF-8"
 

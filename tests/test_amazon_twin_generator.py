@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from test_amazon_twin_support import SpClient, make_order
 
 from sandbox.amazon.generator import MARKETPLACES, generate_catalog, generate_orders
-from sandbox.amazon.testing import start_amazon_twin
+from sandbox.amazon.testing import SpClient, make_order, start_amazon_twin
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 MODEL = json.loads((Path(__file__).resolve().parents[1] / "sandbox" / "amazon" / "models" /

@@ -7,10 +7,9 @@ import time
 
 import pytest
 import requests
-from test_amazon_twin_support import SpClient
 
 from sandbox.amazon.config import DEFAULT_REFRESH_TOKEN, DEFAULT_SELLER_ID
-from sandbox.amazon.testing import start_amazon_twin
+from sandbox.amazon.testing import SpClient, start_amazon_twin
 
 QUOTA = {"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.",
                      "details": ""}]}

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from test_amazon_twin_support import US, SpClient, iso, make_order, shipment
 
 from sandbox.amazon.generator import generate_catalog, generate_orders
-from sandbox.amazon.testing import start_amazon_twin
+from sandbox.amazon.testing import US, SpClient, iso, make_order, shipment, start_amazon_twin
 
 UNAUTHORIZED_MESSAGE = "Access to requested resource is denied."
 

@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from test_amazon_twin_support import US, make_order
 
-from sandbox.amazon.testing import start_amazon_twin
+from sandbox.amazon.testing import US, make_order, start_amazon_twin
 
 spapi = pytest.importorskip("spapi")
 

@@ -10,9 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-from test_amazon_twin_support import SpClient
 
-from sandbox.amazon.testing import start_amazon_twin
+from sandbox.amazon.testing import SpClient, start_amazon_twin
 
 REFERENCE = Path(__file__).resolve().parents[1] / "sandbox" / "amazon" / "models"
 SERVED = {
