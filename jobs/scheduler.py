@@ -56,9 +56,8 @@ class Scheduler:
 
     def due_tick(self, now: datetime) -> datetime:
         """The latest cron fire time at or before `now` (UTC)."""
-        it = croniter(self.schedule, now)
-        nxt = it.get_next(datetime)
-        if nxt == now:
+        now = now.replace(second=0, microsecond=0)
+        if croniter.match(self.schedule, now):
             return now
         return croniter(self.schedule, now).get_prev(datetime)
 

@@ -1,0 +1,157 @@
+"""Real RQ worker processes, the scheduler and the CLI, against the twins and the real Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from rq import Queue
+from rq.job import Job
+
+from jobs import queues
+from jobs.scheduler import LEADER_KEY, Scheduler
+from sandbox.amazon.generator import generate_catalog, generate_orders
+from tests.harness import REFRESH_TOKEN_ENV, make_bridge, v2026_order
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def bridge(sqlite_url, redis_url, magento_twin, amazon_twin, monkeypatch):
+    b = make_bridge(database_url=sqlite_url, redis_url=redis_url, magento=magento_twin, amazon=amazon_twin,
+                    monkeypatch=monkeypatch)
+    yield b
+    b.runtime.close()
+
+
+def write_config(bridge, path: Path, *, lease_seconds: int = 300) -> dict[str, str]:
+    """The config file and environment a deployment would give its workers, pointing at the twins."""
+    s = bridge.runtime.settings
+    path.write_text(
+        f'[database]\nurl = "{s.database.url}"\n[redis]\nurl = "{s.redis.url}"\n'
+        f'[magento]\nbase_url = "{s.magento.base_url}"\n'
+        f'[amazon]\nendpoint = "{s.amazon.endpoint}"\noauth_endpoint = "{s.amazon.oauth_endpoint}"\n'
+        f'[admin]\npublic_base_url = "{s.admin.public_base_url}"\n'
+        f"[sync]\nclaim_lease_seconds = {lease_seconds}\n"
+    )
+    env = dict(os.environ)
+    env.update({
+        "AMAZON_BRIDGE_CONFIG": str(path),
+        "AMAZON_BRIDGE_RATE_SCALE": str(bridge.runtime.amazon_rate_scale),
+        "MAGENTO_CONSUMER_KEY": s.magento.consumer_key,
+        "MAGENTO_CONSUMER_SECRET": s.magento.consumer_secret,
+        "MAGENTO_ACCESS_TOKEN": s.magento.access_token,
+        "MAGENTO_ACCESS_TOKEN_SECRET": s.magento.access_token_secret,
+        "AMAZON_LWA_CLIENT_ID": s.amazon.client_id,
+        "AMAZON_LWA_CLIENT_SECRET": s.amazon.client_secret,
+        REFRESH_TOKEN_ENV: bridge.amazon.refresh_token,
+    })
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bridge", *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def test_two_worker_processes_import_every_order_exactly_once(bridge, tmp_path):
+    catalog = generate_catalog(5, 10)
+    bridge.add_products([(p.sku, p.name, p.price) for p in catalog])
+    orders = generate_orders(30, 5, catalog, marketplaces=("US",), afn_rate=0.0)
+    bridge.seed_amazon(orders)
+    env = write_config(bridge, tmp_path / "config.toml")
+    queues.enqueue_sync(bridge.runtime.redis, bridge.store_id)
+
+    logs = [open(tmp_path / f"worker{i}.log", "wb") for i in range(2)]  # noqa: SIM115
+    workers = [
+        subprocess.Popen([sys.executable, "-m", "bridge", "worker", "--burst", "--name", f"test-w{i}-{os.getpid()}"],
+                         env=env, cwd=ROOT, stdout=logs[i], stderr=subprocess.STDOUT)
+        for i in range(2)
+    ]
+    try:
+        for w in workers:
+            w.wait(timeout=240)
+    finally:
+        for w, log in zip(workers, logs, strict=True):
+            if w.poll() is None:
+                w.kill()
+            log.close()
+
+    importable = {o["orderId"] for o in orders
+                  if o["fulfillment"]["fulfillmentStatus"] in ("UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED")}
+    magento_orders = bridge.magento_orders()
+    ext_ids = [o["ext_order_id"] for o in magento_orders]
+    assert len(ext_ids) == len(set(ext_ids)), "an Amazon order became two Commerce orders"
+    assert set(ext_ids) == importable
+    failed = Queue(queues.ORDERS, connection=bridge.runtime.redis).failed_job_registry
+    assert failed.count == 0
+
+
+def test_sync_once_cli_pulls_and_imports_in_process(bridge, tmp_path):
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000020-0000001"), v2026_order("111-0000020-0000002", status="PENDING")])
+    env = write_config(bridge, tmp_path / "config.toml")
+    result = run_cli(["sync", "--store", "us", "--once"], env)
+    assert result.returncode == 0, result.stderr
+    assert "2 orders seen, 1 due, 1 imported, 0 in error" in result.stdout
+    assert len(bridge.magento_orders()) == 1
+
+
+def test_cli_refuses_a_wrong_setting_naming_the_key(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[sync]\nschedule = "often"\n')
+    result = run_cli(["--config", str(path), "sync", "--store", "us", "--once"], dict(os.environ))
+    assert result.returncode != 0
+    assert "sync.schedule" in result.stderr
+
+
+def test_one_scheduler_enqueues_each_tick_once_and_a_standby_takes_over(bridge):
+    conn = bridge.runtime.redis
+    first = Scheduler(bridge.runtime, name="first")
+    second = Scheduler(bridge.runtime, name="second")
+    assert first.is_leader()
+    assert not second.is_leader()  # started by mistake: it does no harm
+    tick = datetime(2026, 11, 26, 12, 5, tzinfo=UTC)
+    assert first.enqueue_due(tick) == [bridge.store_id]
+    assert first.enqueue_due(tick + timedelta(seconds=30)) == []  # same tick: nothing more
+    assert second.enqueue_due(tick) == []  # even a second leader could not queue the tick twice
+    assert len(Queue(queues.SYNC, connection=conn)) == 1
+
+    conn.delete(LEADER_KEY)  # the first scheduler died and its lease ran out
+    assert second.is_leader()
+    Job.fetch(queues.sync_job_id(bridge.store_id), connection=conn).delete()
+    assert second.enqueue_due(tick + timedelta(minutes=5)) == [bridge.store_id]
+
+
+def test_a_sync_already_queued_is_not_queued_twice(bridge):
+    conn = bridge.runtime.redis
+    assert queues.enqueue_sync(conn, bridge.store_id) is not None
+    assert queues.enqueue_sync(conn, bridge.store_id) is None
+    assert len(Queue(queues.SYNC, connection=conn)) == 1
+
+
+def test_worker_process_restarted_mid_run_leaves_nothing_behind(bridge, tmp_path):
+    """A worker killed while importing: the order's claim expires and the retry imports it once."""
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order(f"111-0000021-{n:07d}") for n in range(6)])
+    env = write_config(bridge, tmp_path / "config.toml", lease_seconds=1)
+    queues.enqueue_sync(bridge.runtime.redis, bridge.store_id)
+    worker = subprocess.Popen([sys.executable, "-m", "bridge", "worker", "--name", f"victim-{os.getpid()}"],
+                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not bridge.magento_orders():
+        time.sleep(0.05)
+    os.killpg(worker.pid, 9)  # SIGKILL the worker and its work-horse mid-import
+    worker.wait()
+    time.sleep(1.5)  # the dead worker's claims expire
+    # A new sync pass (as the scheduler would run) re-queues whatever is still due.
+    result = run_cli(["sync", "--store", "us", "--once"], env)
+    assert result.returncode == 0, result.stderr
+    ext_ids = [o["ext_order_id"] for o in bridge.magento_orders()]
+    assert len(ext_ids) == len(set(ext_ids)) == 6
