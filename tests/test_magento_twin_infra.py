@@ -208,7 +208,7 @@ def test_order_view_payment_and_shipping_section(twin, api):
 ])
 def test_order_view_payment_titles(twin, api, code, title):
     page = view(twin, create(api, order(payment_method=code))["entity_id"])
-    assert f'<div class="order-payment-method-title">{title}</div>' in page
+    assert f'<div class="order-payment-method-name">{title}</div>' in page
     assert "Purchase Order Number" not in page
 
 

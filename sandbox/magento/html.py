@@ -82,7 +82,7 @@ def _when(created: str | None) -> tuple[str, str]:
 def _payment_block(order: dict[str, Any]) -> str:
     payment = order.get("payment") or {}
     code = payment.get("method")
-    parts = [f'<div class="order-payment-method-title">{_e(method_title(code))}</div>']
+    parts = [f'<div class="order-payment-method-name">{_e(method_title(code))}</div>']
     if code == "purchaseorder":
         parts.append(
             '<table class="data-table admin__table-secondary"><tr><th>Purchase Order Number:</th>'

@@ -17,11 +17,18 @@ from .config import FaultSettings, MagentoTwinConfig
 class RunningMagentoTwin:
     """A twin served by a background ServerThread; `url` is the base (append `/rest/V1/...`)."""
 
-    def __init__(self, config: MagentoTwinConfig, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, config: MagentoTwinConfig, host: str = "127.0.0.1", port: int = 0, quiet: bool = True):
         self.config = config
         self.app = create_app(config)
         self.twin = self.app.extensions["magento_twin"]
-        self._server = ServerThread(self.app, host, port).start()
+        self._server = ServerThread(self.app, host, port)
+        if quiet:
+            # Per-server subclass: no access-log line per request (benchmarks make thousands); errors still log.
+            handler = self._server.server.RequestHandlerClass
+            self._server.server.RequestHandlerClass = type(
+                "QuietMagentoTwinHandler", (handler,), {"log_request": lambda self, *args, **kwargs: None}
+            )
+        self._server.start()
         self.url = self._server.url
         self.rest_url = f"{self.url}/rest/V1"
 
@@ -49,7 +56,9 @@ class RunningMagentoTwin:
         self.stop()
 
 
-def start_magento_twin(host: str = "127.0.0.1", port: int = 0, **config_overrides: Any) -> RunningMagentoTwin:
+def start_magento_twin(
+    host: str = "127.0.0.1", port: int = 0, quiet: bool = True, **config_overrides: Any
+) -> RunningMagentoTwin:
     """`start_magento_twin(acl_resources=frozenset({...}), enable_integration_as_bearer=True, ...)`.
 
     Fault settings may be given as `faults=FaultSettings(...)` or flat (`rate_500=0.1, seed=1`).
@@ -60,4 +69,4 @@ def start_magento_twin(host: str = "127.0.0.1", port: int = 0, **config_override
         config_overrides["faults"] = dataclasses.replace(config_overrides.get("faults", FaultSettings()), **flat)
     if "acl_resources" in config_overrides and config_overrides["acl_resources"] is not None:
         config_overrides["acl_resources"] = frozenset(config_overrides["acl_resources"])
-    return RunningMagentoTwin(MagentoTwinConfig(**config_overrides), host, port)
+    return RunningMagentoTwin(MagentoTwinConfig(**config_overrides), host, port, quiet)
