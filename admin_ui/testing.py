@@ -113,6 +113,7 @@ class AdminHarness:
         test_config: dict[str, Any] | None = None,
     ):
         self.settings = settings or make_settings(database_url, redis_url)
+        self._users = 0
         self.runtime = AdminTestRuntime(self.settings)
         upgrade(self.runtime.db.engine)
         self.app: Flask = create_app(
@@ -226,7 +227,8 @@ class AdminHarness:
         """A test client, signed in as a fresh user with `role` when one is given."""
         client = AdminClient(self.app.test_client())
         if role is not None:
-            username = username or f"{role}-user"
+            self._users += 1
+            username = username or f"{role}-{self._users}"
             self.add_user(username, role)
             response = client.login(username)
             assert response.status_code == 302, response.get_data(as_text=True)
