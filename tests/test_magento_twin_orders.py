@@ -408,3 +408,15 @@ def test_duplicate_increment_id_in_a_store_is_refused(api):
     assert resp.status_code == 400
     assert resp.json() == {"message": "Unique constraint violation found"}
     assert api.ok(api.get("/orders", params=criteria([])))["total_count"] == 1
+
+
+def test_missing_condition_type_is_eq_and_echoed_as_eq(api):
+    create(api, order("100000001"))
+    create(api, order("100000002"))
+    params = {"searchCriteria[filter_groups][0][filters][0][field]": "increment_id",
+              "searchCriteria[filter_groups][0][filters][0][value]": "100000002"}
+    result = api.ok(api.get("/orders", params=params))
+    assert [o["increment_id"] for o in result["items"]] == ["100000002"]
+    assert result["search_criteria"]["filter_groups"][0]["filters"][0]["condition_type"] == "eq"
+    params["searchCriteria[filter_groups][0][filters][0][condition_type]"] = "bogus"
+    assert api.ok(api.get("/orders", params=params))["total_count"] == 1  # unknown keys fall back to `=`
