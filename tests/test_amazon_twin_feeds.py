@@ -304,3 +304,28 @@ def test_control_endpoint_shows_feeds(twin, client):
     assert [f["feedId"] for f in feeds] == [feed_id]
     assert feeds[0]["processingStatus"] == "DONE"
     assert "<ProcessingReport>" in feeds[0]["processingReport"]
+
+
+def test_gzip_processing_reports():
+    import gzip
+
+    twin = start_amazon_twin(rate_scale=100, gzip_reports=True)
+    try:
+        client = SpClient(twin)
+        feed_id = submit(client, "POST_ORDER_ACKNOWLEDGEMENT_DATA", envelope("OrderAcknowledgement"))
+        twin.advance_clock(1)
+        feed = client.get(f"/feeds/2021-06-30/feeds/{feed_id}").json()
+        doc = client.get(f"/feeds/2021-06-30/documents/{feed['resultFeedDocumentId']}").json()
+        assert doc["compressionAlgorithm"] == "GZIP"
+        raw = requests.get(doc["url"], timeout=10)
+        assert "Content-Encoding" not in raw.headers and raw.content[:2] == b"\x1f\x8b"
+        assert parse_xml(gzip.decompress(raw.content)).findtext("MessageType") == "ProcessingReport"
+        encoded = client.get(f"/feeds/2021-06-30/documents/{feed['resultFeedDocumentId']}",
+                             enableContentEncodingUrlHeader="true").json()
+        decoded = requests.get(encoded["url"], timeout=10)  # requests honours Content-Encoding: gzip
+        assert decoded.headers["Content-Encoding"] == "gzip"
+        assert parse_xml(decoded.content).findtext("MessageType") == "ProcessingReport"
+        tampered = encoded["url"].replace("response-content-encoding=gzip", "response-content-encoding=br")
+        assert requests.get(tampered, timeout=10).status_code == 403
+    finally:
+        twin.stop()

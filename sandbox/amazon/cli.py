@@ -18,6 +18,7 @@ from .config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TO
 @click.option("--seller-id", default=DEFAULT_SELLER_ID, show_default=True)
 @click.option("--feed-queue-seconds", default=30.0, show_default=True, type=float)
 @click.option("--feed-processing-seconds", default=60.0, show_default=True, type=float)
+@click.option("--gzip-reports", is_flag=True, help="Serve feed processing reports GZIP-compressed.")
 @click.option("--fault-seed", default=0, show_default=True, type=int)
 @click.option("--rate-429", default=0.0, show_default=True, type=click.FloatRange(0, 1))
 @click.option("--rate-500", default=0.0, show_default=True, type=click.FloatRange(0, 1))
@@ -29,7 +30,8 @@ from .config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TO
 @click.option("--seed-orders", default=0, show_default=True, type=int, help="Start with N generated orders.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Generator seed for --seed-orders.")
 def amazon(host: str, port: int, rate_scale: float, client_id: str, client_secret: str, refresh_token: str,
-           seller_id: str, feed_queue_seconds: float, feed_processing_seconds: float, fault_seed: int,
+           seller_id: str, feed_queue_seconds: float, feed_processing_seconds: float, gzip_reports: bool,
+           fault_seed: int,
            rate_429: float, rate_500: float, rate_503: float, rate_timeout: float, timeout_seconds: float,
            data_path: str | None, seed_orders: int, seed: int) -> None:
     """Twin of Amazon's SP-API (LWA, Orders v2026-01-01 and v0, Feeds) on HOST:PORT."""
@@ -41,7 +43,7 @@ def amazon(host: str, port: int, rate_scale: float, client_id: str, client_secre
     config = AmazonTwinConfig(
         client_id=client_id, client_secret=client_secret, refresh_tokens={refresh_token: seller_id},
         rate_scale=rate_scale, feed_queue_seconds=feed_queue_seconds,
-        feed_processing_seconds=feed_processing_seconds, seed=fault_seed, rate_429=rate_429,
+        feed_processing_seconds=feed_processing_seconds, gzip_reports=gzip_reports, seed=fault_seed, rate_429=rate_429,
         rate_500=rate_500, rate_503=rate_503, rate_timeout=rate_timeout, timeout_seconds=timeout_seconds,
         data_path=data_path,
     )

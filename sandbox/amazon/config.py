@@ -28,6 +28,8 @@ class AmazonTwinConfig:
     # feed_processing_seconds, then DONE/FATAL.
     feed_queue_seconds: float = 30.0
     feed_processing_seconds: float = 60.0
+    # Serve processing reports GZIP-compressed (`compressionAlgorithm: GZIP`), as Amazon often does.
+    gzip_reports: bool = False
     # Faults on SP-API operations (never on LWA or /_sandbox), drawn from random.Random(seed).
     seed: int = 0
     rate_429: float = 0.0

@@ -6,6 +6,7 @@ throttled or faulted.
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import asdict
 
 from flask import Blueprint, Response, request
@@ -171,7 +172,10 @@ def list_feeds() -> Response:
             document = state.documents.get(feed.input_document_id)
             item["inputDocument"] = (document.data or b"").decode("utf-8", "replace") if document else None
             result = state.documents.get(feed.result_document_id or "")
-            item["processingReport"] = result.data.decode("utf-8") if result and result.data else None
+            report = result.data if result and result.data else None
+            if report is not None and result.compression == "GZIP":
+                report = gzip.decompress(report)
+            item["processingReport"] = report.decode("utf-8") if report is not None else None
             out.append(item)
     return json_response({"feeds": out})
 

@@ -7,6 +7,7 @@ Processing happens lazily when any request arrives after the feed's end time.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
 import uuid
@@ -39,6 +40,8 @@ def advance_feeds(state: TwinState) -> None:
                                                document.data if document else None, feed.end_at)
             result = _new_document(state, feed.seller_id, REPORT_CONTENT_TYPE, kind="result")
             result.data = report
+            if state.config.gzip_reports:
+                result.data, result.compression = gzip.compress(report, mtime=0), "GZIP"
             feed.outcome = outcome
             feed.result_document_id = result.document_id
         if due:
@@ -53,17 +56,19 @@ def _new_document(state: TwinState, seller_id: str, content_type: str, kind: str
     return document
 
 
-def _signature(state: TwinState, method: str, document_id: str, expires: int, content_type: str) -> str:
-    message = f"{method}\n{document_id}\n{expires}\n{' '.join(content_type.split())}".encode()
+def _signature(state: TwinState, method: str, document_id: str, expires: int, content_type: str,
+               encoding: str = "") -> str:
+    message = f"{method}\n{document_id}\n{expires}\n{' '.join(content_type.split())}\n{encoding}".encode()
     return hmac.new(state.secret, message, hashlib.sha256).hexdigest()
 
 
-def _document_url(state: TwinState, document: Document, method: str) -> str:
+def _document_url(state: TwinState, document: Document, method: str, encoding: str = "") -> str:
     expires = int((state.clock.now() + URL_LIFETIME).timestamp())
     content_type = document.content_type if method == "PUT" else ""
-    signature = _signature(state, method, document.document_id, expires, content_type)
+    signature = _signature(state, method, document.document_id, expires, content_type, encoding)
+    extra = f"&response-content-encoding={encoding}" if encoding else ""
     return (f"{request.host_url}_s3/feed-documents/{document.document_id}"
-            f"?X-Amz-Expires={expires}&X-Amz-Signature={signature}")
+            f"?X-Amz-Expires={expires}{extra}&X-Amz-Signature={signature}")
 
 
 def feed_json(feed: Feed, now: datetime) -> dict:
@@ -105,8 +110,14 @@ def get_feed_document(feedDocumentId: str) -> Response:  # noqa: N803
         document = state.documents.get(feedDocumentId)
         if document is None or document.seller_id != g.seller_id:
             return not_found(f"The feed document {feedDocumentId} was not found.")
-        url = _document_url(state, document, "GET")
-    return json_response({"feedDocumentId": feedDocumentId, "url": url})
+        # enableContentEncodingUrlHeader=true: the URL answers with Content-Encoding: gzip
+        wants_header = request.args.get("enableContentEncodingUrlHeader", "").lower() == "true"
+        encoding = "gzip" if wants_header and document.compression == "GZIP" else ""
+        url = _document_url(state, document, "GET", encoding)
+    body = {"feedDocumentId": feedDocumentId, "url": url}
+    if document.compression:
+        body["compressionAlgorithm"] = document.compression
+    return json_response(body)
 
 
 def s3_error(status: int, code: str, message: str) -> Response:
@@ -126,7 +137,8 @@ def document_url(document_id: str) -> Response:
                                              "Expires parameters")
     signature = request.args.get("X-Amz-Signature", "")
     content_type = request.headers.get("Content-Type", "") if request.method == "PUT" else ""
-    expected = _signature(state, request.method, document_id, expires, content_type)
+    encoding = request.args.get("response-content-encoding", "")
+    expected = _signature(state, request.method, document_id, expires, content_type, encoding)
     if not hmac.compare_digest(signature, expected):
         return s3_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the "
                                                       "signature you provided. Check your key and signing "
@@ -143,8 +155,10 @@ def document_url(document_id: str) -> Response:
             document.data = request.get_data()
             etag = hashlib.md5(document.data, usedforsecurity=False).hexdigest()
             return Response(status=200, headers={"ETag": f'"{etag}"'})
-        data = document.data or b""
-        return Response(data, status=200, content_type=document.content_type)
+        response = Response(document.data or b"", status=200, content_type=document.content_type)
+        if encoding:
+            response.headers["Content-Encoding"] = encoding
+        return response
 
 
 # -- feeds --------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ class Document:
     url_expires_at: datetime
     kind: str = "input"  # "input" (uploaded by the caller) or "result" (processing report)
     data: bytes | None = None
+    compression: str | None = None  # "GZIP" when `data` is gzip-compressed
 
 
 @dataclass
