@@ -41,6 +41,8 @@ def test_get_order_burst_then_429_then_refill(twin):
     stats = twin.stats()
     assert stats["calls"]["getOrder"] == 33
     assert stats["throttled"]["getOrder"] == 2 and stats["throttledTotal"] == 2
+    cleared = requests.delete(twin.url + "/_sandbox/stats", timeout=10).json()
+    assert cleared == {"calls": {}, "throttled": {}, "throttledTotal": 0, "faults": {}}
 
 
 def test_search_orders_burst_of_twenty_and_rate_header(twin):

@@ -146,10 +146,15 @@ def reset() -> Response:
     return json_response({"reset": True})
 
 
-@bp.get("/stats")
+@bp.route("/stats", methods=["GET", "DELETE"])
 def stats() -> Response:
+    """Calls per operation, 429s served per operation, faults served; DELETE zeroes the counters."""
     state = current_state()
     with state.lock:
+        if request.method == "DELETE":
+            state.calls.clear()
+            state.throttled.clear()
+            state.faults_served.clear()
         return json_response({
             "calls": dict(state.calls),
             "throttled": dict(state.throttled),
