@@ -277,3 +277,19 @@ def test_cli_store_view_spec():
     assert (view.code, view.id, view.currency, view.website_code) == ("uk", 2, "GBP", "uk")
     with pytest.raises(click.BadParameter):
         parse_store_view("uk-GBP")
+
+
+def test_flat_fault_config_and_helpers():
+    from sandbox.magento import FaultSettings, MagentoTwinConfig
+
+    cfg = MagentoTwinConfig(rate_500=0.25, seed=9)
+    assert cfg.faults == FaultSettings(seed=9, rate_500=0.25)
+    assert MagentoTwinConfig(faults=FaultSettings(rate_drop=0.5)).rate_drop == 0.5
+    t = start_magento_twin(rate_500=1, seed=2)
+    try:
+        assert Api(t).get("/orders", params=criteria([])).status_code == 500
+        assert t.set_faults(rate_500=0)["rate_500"] == 0
+        assert Api(t).get("/orders", params=criteria([])).status_code == 200
+        assert t.stats()["faults"] == {"500": 1}
+    finally:
+        t.stop()

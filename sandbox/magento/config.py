@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -64,6 +65,21 @@ class MagentoTwinConfig:
     admin_users: dict[str, str] = field(default_factory=dict)
     store_views: tuple[StoreView, ...] = field(default_factory=default_store_views)
     faults: FaultSettings = field(default_factory=FaultSettings)
+    # Flat aliases of `faults` (either spelling works; a flat value given here wins).
+    seed: int | None = None
+    rate_500: float | None = None
+    rate_timeout: float | None = None
+    timeout_seconds: float | None = None
+    rate_drop: float | None = None
+
+    def __post_init__(self) -> None:
+        flat = {name: getattr(self, name) for name in FAULT_FIELDS if getattr(self, name) is not None}
+        if flat:
+            self.faults = dataclasses.replace(self.faults, **flat)
+        for name in FAULT_FIELDS:
+            setattr(self, name, getattr(self.faults, name))
+        if self.acl_resources is not None:
+            self.acl_resources = frozenset(self.acl_resources)
 
     def view_by_code(self, code: str) -> StoreView | None:
         return next((v for v in self.store_views if v.code == code), None)
@@ -76,6 +92,9 @@ class MagentoTwinConfig:
         return self.store_views[0]
 
 
+FAULT_FIELDS = ("seed", "rate_500", "rate_timeout", "timeout_seconds", "rate_drop")
+
+
 def load_toml(path: str) -> dict[str, Any]:
     """Read a small TOML file into MagentoTwinConfig keyword arguments.
 
@@ -86,7 +105,8 @@ def load_toml(path: str) -> dict[str, Any]:
     with open(path, "rb") as fh:
         raw = tomllib.load(fh)
     out: dict[str, Any] = {}
-    simple = {f.name for f in fields(MagentoTwinConfig)} - {"acl_resources", "store_views", "faults", "admin_users"}
+    simple = {f.name for f in fields(MagentoTwinConfig)} - {"acl_resources", "store_views", "faults", "admin_users",
+                                                            *FAULT_FIELDS}
     for key in simple:
         if key in raw:
             out[key] = raw[key]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import requests
@@ -11,7 +10,7 @@ from requests_oauthlib import OAuth1
 from sandbox.server import ServerThread
 
 from .app import create_app
-from .config import FaultSettings, MagentoTwinConfig
+from .config import MagentoTwinConfig
 
 
 class RunningMagentoTwin:
@@ -42,6 +41,18 @@ class RunningMagentoTwin:
         s.auth = self.oauth()
         return s
 
+    def set_faults(self, **settings: Any) -> dict[str, Any]:
+        """Same as `POST /_sandbox/faults`: seed, rate_500, rate_timeout, timeout_seconds, rate_drop."""
+        resp = requests.post(f"{self.url}/_sandbox/faults", json=settings, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def stats(self) -> dict[str, Any]:
+        """`GET /_sandbox/stats`: {"total", "routes": {"GET /V1/orders": n, ...}, "faults"}."""
+        resp = requests.get(f"{self.url}/_sandbox/stats", timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
     def reset(self) -> None:
         requests.post(f"{self.url}/_sandbox/reset", timeout=10).raise_for_status()
 
@@ -63,10 +74,4 @@ def start_magento_twin(
 
     Fault settings may be given as `faults=FaultSettings(...)` or flat (`rate_500=0.1, seed=1`).
     """
-    fault_keys = {f.name for f in dataclasses.fields(FaultSettings)}
-    flat = {k: config_overrides.pop(k) for k in list(config_overrides) if k in fault_keys}
-    if flat:
-        config_overrides["faults"] = dataclasses.replace(config_overrides.get("faults", FaultSettings()), **flat)
-    if "acl_resources" in config_overrides and config_overrides["acl_resources"] is not None:
-        config_overrides["acl_resources"] = frozenset(config_overrides["acl_resources"])
     return RunningMagentoTwin(MagentoTwinConfig(**config_overrides), host, port, quiet)
