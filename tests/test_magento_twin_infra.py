@@ -293,3 +293,11 @@ def test_flat_fault_config_and_helpers():
         assert t.stats()["faults"] == {"500": 1}
     finally:
         t.stop()
+
+
+def test_order_view_url_variants(twin, api):
+    eid = create(api, order())["entity_id"]
+    for suffix in ("", "/", "/key/0123456789abcdef/"):
+        resp = requests.get(f"{twin.url}/admin/sales/order/view/order_id/{eid}{suffix}", timeout=10)
+        assert resp.status_code == 200, suffix
+        assert "Comments History" in resp.text

@@ -180,6 +180,7 @@ def create_app(config: MagentoTwinConfig | None = None) -> Flask:
         return twin.dispatch(path)
 
     @app.route("/admin/sales/order/view/order_id/<order_id>", methods=["GET"])
+    @app.route("/admin/sales/order/view/order_id/<order_id>/", methods=["GET"])
     @app.route("/admin/sales/order/view/order_id/<order_id>/<path:_rest>", methods=["GET"])
     def admin_order_view(order_id: str, _rest: str = "") -> Response:
         try:
