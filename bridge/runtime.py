@@ -55,9 +55,11 @@ class Runtime:
         )
 
     def magento_client(self, store_code: str | None = None):
+        from bridge.magento.cache import ReferenceCache
         from bridge.magento.client import MagentoClient
 
-        return MagentoClient(self.settings.magento, store_code=store_code)
+        cache = ReferenceCache(self.redis, namespace=self.settings.magento.base_url)
+        return MagentoClient(self.settings.magento, store_code=store_code, reference_cache=cache)
 
     def close(self) -> None:
         if "db" in self.__dict__:

@@ -58,6 +58,8 @@ Where each Magento field comes from (sums are over the Amazon order items; amoun
 | shipping_description                   | `Amazon <ShipServiceLevel>` (ASC's carrier title)                       |
 | payment.method / po_number             | Order Settings' payment method (default `purchaseorder`) / Amazon id    |
 | payment.additional_information         | Amazon order number, marketplace, fulfilment, links to our pages        |
+| status_histories[0]                    | comment with the Amazon order number, *View or Cancel Amazon Order* and |
+|                                        | *View all Amazon Orders* links (saved with the order itself)            |
 
 FBA orders get the same payload; the pipeline completes them afterwards without touching stock.
 Not sent: `created_at` (Magento stamps the import time, like ASC's quote submit), `send_email` (not part of
@@ -73,7 +75,7 @@ from typing import Any
 
 from bridge.domain import ZERO, Address, AmazonOrder, AmazonOrderItem
 from bridge.importer.regions import RegionResolver
-from bridge.links import OrderLinks
+from bridge.links import OrderLinks, order_comment
 from bridge.magento.models import CustomerRef, Product, StoreView, json_number
 from bridge.order_settings import OrderNumberSource, OrderSettings
 
@@ -415,6 +417,16 @@ def build_order_payload(
             ]
         },
     }
+    if links is not None:
+        # Saved with the order by the repository (Sales Order Relation saves status histories), so the
+        # Commerce order never exists without its links to our pages, and no second call is needed.
+        entity["status_histories"] = [{
+            "comment": order_comment(links, order.amazon_order_id),
+            "status": "pending",
+            "is_customer_notified": 0,
+            "is_visible_on_front": 0,
+            "entity_name": "order",
+        }]
     if customer is not None:
         entity["customer_id"] = customer.id
     if increment_id is not None:

@@ -32,7 +32,7 @@ from bridge.importer.order_builder import OrderBuildError, build_order_payload, 
 from bridge.importer.regions import RegionResolver
 from bridge.importer.rules import decide
 from bridge.links import order_comment, order_links
-from bridge.magento.errors import MagentoConnectionError, MagentoError, MagentoInvalidRequest
+from bridge.magento.errors import MagentoError, MagentoInvalidRequest, MagentoTransportError
 from bridge.order_settings import CustomerCreation, OrderSettings, StockHandling
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, utcnow
 from bridge.storage.orders import add_event
@@ -236,7 +236,7 @@ class OrderImporter:
         session.commit()  # counted before sending, so a crash mid-request makes the next attempt look first
         try:
             ref = magento.create_order(payload)
-        except MagentoConnectionError as exc:
+        except MagentoTransportError as exc:
             if not exc.request_sent:
                 raise
             # The request may have been saved before the connection dropped: look before retrying.
@@ -260,7 +260,7 @@ class OrderImporter:
         products = magento.products_by_skus(skus)
         store_view = magento.store_view(settings.store_view_code)
         country = order.shipping_address.country_code if order.shipping_address else None
-        regions = RegionResolver([magento.country(country)] if country else [])
+        regions = magento.region_resolver(country) if country else RegionResolver()
         customer = self._customer(settings, order, store_view, magento)
         payload = build_order_payload(
             order,
@@ -309,9 +309,10 @@ class OrderImporter:
         entity_id = record.magento_entity_id
         current = None if fresh else magento.get_order(entity_id)
         links = order_links(self.public_base_url, order.amazon_order_id)
-        if current is None or not _has_link_comment(current):
-            target_status = "pending"
-            magento.add_comment(entity_id, order_comment(links, order.amazon_order_id), status=target_status)
+        # A fresh order carries the links comment from its create payload; a linked one may lack it.
+        if current is not None and not _has_link_comment(current):
+            magento.add_comment(entity_id, order_comment(links, order.amazon_order_id),
+                                status=current.get("status") or "pending")
             add_event(record, "comment", "Added the Amazon order number and links to the Commerce order.", actor)
             session.commit()
         if settings.create_invoice and not record.invoiced:
@@ -345,7 +346,7 @@ class OrderImporter:
             add_event(record, "stock", "Decremented source quantities for the ordered items.", actor)
             session.commit()
         if order.is_fba and not record.completed:
-            magento.post("V1/orders", {"entity": {"entity_id": entity_id, "state": "complete", "status": "complete"}})
+            magento.update_order(entity_id, {"state": "complete", "status": "complete"})
             record.completed = True
             add_event(record, "completed", "FBA order shipped by Amazon; Commerce order completed.", actor)
             session.commit()

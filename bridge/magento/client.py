@@ -30,6 +30,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from bridge.config import MagentoSettings
 from bridge.domain import AmazonOrder
+from bridge.magento.cache import ReferenceCache
 from bridge.magento.errors import (
     MagentoConnectionError,
     MagentoError,
@@ -152,8 +153,10 @@ class MagentoClient:
         store_code: str | None = None,
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
+        reference_cache: ReferenceCache | None = None,
     ):
         self.settings = settings
+        self.reference_cache = reference_cache
         self.store_code = store_code
         self.session = session or requests.Session()
         self.retry = retry or RetryPolicy()
@@ -183,7 +186,8 @@ class MagentoClient:
 
     def for_store(self, store_code: str | None) -> MagentoClient:
         """The same connection, scoped to another store view."""
-        return MagentoClient(self.settings, store_code=store_code, session=self.session, retry=self.retry)
+        return MagentoClient(self.settings, store_code=store_code, session=self.session, retry=self.retry,
+                             reference_cache=self.reference_cache)
 
     @property
     def call_count(self) -> int:
@@ -571,7 +575,7 @@ class MagentoClient:
 
     def websites(self) -> list[dict[str, Any]]:
         if "websites" not in self._cache:
-            self._cache["websites"] = list(self.get("V1/store/websites") or [])
+            self._cache["websites"] = list(self._reference("V1/store/websites") or [])
         return self._cache["websites"]
 
     def default_stock_id(self) -> int:
@@ -581,7 +585,13 @@ class MagentoClient:
             view = next((v for v in views if v.code == self.store_code), None) if self.store_code else None
             view = view or next((v for v in views if v.id != 0), None)
             website = next((w for w in self.websites() if view and int(w["id"]) == view.website_id), None)
-            self._cache["stock_id"] = self.stock_id_for_website(website["code"]) if website else 1
+            key = f"stock_id:{self.store_code or ''}"
+            shared = self.reference_cache.get(key) if self.reference_cache else None
+            if shared is None:
+                shared = self.stock_id_for_website(website["code"]) if website else 1
+                if self.reference_cache:
+                    self.reference_cache.set(key, shared)
+            self._cache["stock_id"] = int(shared)
         return self._cache["stock_id"]
 
     def is_salable(self, sku: str, qty: Decimal | int, stock_id: int | None = None) -> bool:
@@ -642,15 +652,25 @@ class MagentoClient:
     # ----------------------------------------------------------------------------------------------------
     # stores, directory, customers
 
+    def _reference(self, path: str, *, counter_key: str | None = None) -> Any:
+        """GET of reference data through the shared cache (when one is configured)."""
+        if self.reference_cache is None:
+            return self.get(path, counter_key=counter_key)
+        cached = self.reference_cache.get(path)
+        if cached is None:
+            cached = self.get(path, counter_key=counter_key)
+            self.reference_cache.set(path, cached)
+        return cached
+
     def store_configs(self) -> list[dict[str, Any]]:
         if "store_configs" not in self._cache:
-            self._cache["store_configs"] = list(self.get("V1/store/storeConfigs") or [])
+            self._cache["store_configs"] = list(self._reference("V1/store/storeConfigs") or [])
         return self._cache["store_configs"]
 
     def store_views(self) -> list[StoreView]:
         """Store views joined with their configs (currencies, locale); fetched once per client."""
         if "store_views" not in self._cache:
-            views = list(self.get("V1/store/storeViews") or [])
+            views = list(self._reference("V1/store/storeViews") or [])
             configs = {int(c["id"]): c for c in self.store_configs()}
             out = []
             for view in views:
@@ -683,7 +703,7 @@ class MagentoClient:
     def country(self, country_id: str) -> Country:
         key = f"country:{country_id.upper()}"
         if key not in self._cache:
-            data = self.get(
+            data = self._reference(
                 f"V1/directory/countries/{_seg(country_id.upper())}", counter_key="V1/directory/countries/{id}"
             )
             self._cache[key] = Country.from_json(data)
@@ -692,7 +712,7 @@ class MagentoClient:
     def countries(self) -> list[Country]:
         """All countries with their regions, in one call (cached)."""
         if "countries" not in self._cache:
-            data = self.get("V1/directory/countries") or []
+            data = self._reference("V1/directory/countries") or []
             countries = [Country.from_json(c) for c in data]
             for c in countries:
                 self._cache[f"country:{c.id.upper()}"] = c
