@@ -1,0 +1,134 @@
+"""Time the admin's order list pages on a store with 100,000 orders (SQLite, the default database).
+
+    .venv/bin/python bench/admin_orders_list.py [--orders 100000] [--runs 7] [--db PATH]
+
+Seeds one store's orders with core inserts, signs in through the real sign-in form, then requests each list
+page through the Flask test client (whole request: routing, queries, template) and prints the median and
+worst time per page. Redis is not needed: the sign-in throttle falls back to a per-process count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from admin_ui.testing import AdminHarness  # noqa: E402
+from bridge.storage.models import AmazonOrderRecord  # noqa: E402
+
+STATUSES = ["Unshipped", "Shipped", "Shipped", "Shipped", "Pending", "Canceled", "PartiallyShipped"]
+STATES = ["imported", "imported", "imported", "waiting", "error", "skipped", "queued"]
+NAMES = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy", "Mallory", "Oscar"]
+
+PAGES = [
+    ("Recent Orders (landing)", "/"),
+    ("All Orders, page 1, newest first", "/orders"),
+    ("All Orders, page 1,000 (deep offset)", "/orders?page=1000"),
+    ("All Orders, last page", "/orders?page=100000"),
+    ("sort by Total, page 500", "/orders?sort=total&dir=asc&page=500"),
+    ("sort by Buyer's Name desc, page 10", "/orders?sort=buyer&dir=desc&page=10"),
+    ("Status = Unshipped", "/orders?status=Unshipped"),
+    ("Status = Shipped + Canceled, page 200", "/orders?status=Shipped&status=Canceled&page=200"),
+    ("import state = error", "/orders?import_state=error"),
+    ("Purchase Date, one week", "/orders?from=2026-06-01&to=2026-06-07"),
+    ("Total 100 to 120", "/orders?total_min=100&total_max=120"),
+    ("Buyer's Name contains 'ali'", "/orders?buyer=ali"),
+    ("Order Number prefix", "/orders?order_number=112-00012"),
+    (
+        "everything at once",
+        "/orders?from=2026-01-01&to=2026-12-31&buyer=a&total_min=10&total_max=500"
+        "&status=Shipped&import_state=imported&sort=total&dir=desc&page=3",
+    ),
+    ("Amazon Order Details", "/orders/112-0001234-0001234"),
+]
+
+
+def seed(harness: AdminHarness, count: int) -> None:
+    store = harness.add_store("us", "US store")
+    rng = random.Random(7)  # noqa: S311 - fixed data for repeatable figures
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    batch: list[dict] = []
+    with harness.runtime.db.engine.begin() as conn:
+        for n in range(count):
+            order_id = f"11{n % 4}-{n:07d}-{n:07d}"
+            purchase = start + timedelta(minutes=n * 9 + rng.randrange(9))
+            batch.append(
+                {
+                    "store_id": store.id,
+                    "amazon_order_id": order_id,
+                    "marketplace_id": "ATVPDKIKX0DER",
+                    "status": rng.choice(STATUSES),
+                    "fulfillment_channel": "AFN" if n % 5 == 0 else "MFN",
+                    "purchase_date": purchase,
+                    "last_updated": purchase + timedelta(hours=2),
+                    "currency": "USD",
+                    "order_total": Decimal(rng.randrange(500, 50000)) / 100,
+                    "buyer_name": f"{rng.choice(NAMES)} {rng.choice(NAMES)}son",
+                    "ship_service_level": "Standard",
+                    "items_shipped": 0,
+                    "items_unshipped": 1,
+                    "is_prime": n % 3 == 0,
+                    "is_business": False,
+                    "snapshot": {"orderId": order_id},
+                    "snapshot_version": "2026-01-01",
+                    "import_state": rng.choice(STATES),
+                    "magento_entity_id": n + 1 if n % 7 < 3 else None,
+                    "magento_increment_id": f"{n + 1:09d}" if n % 7 < 3 else None,
+                    "attempts": 0,
+                    "stock_applied": False,
+                    "invoiced": False,
+                    "completed": False,
+                    "created_at": purchase,
+                    "updated_at": purchase,
+                }
+            )
+            if len(batch) == 5000:
+                conn.execute(insert(AmazonOrderRecord), batch)
+                batch = []
+        if batch:
+            conn.execute(insert(AmazonOrderRecord), batch)
+        conn.exec_driver_sql("ANALYZE")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--db", help="SQLite file to use (default: a temporary one)")
+    args = parser.parse_args()
+
+    directory = tempfile.mkdtemp(prefix="admin-bench-")
+    db_path = args.db or f"{directory}/bench.sqlite3"
+    Path(db_path).unlink(missing_ok=True)
+    harness = AdminHarness(f"sqlite:///{db_path}", "redis://127.0.0.1:1/0")  # no Redis needed
+    started = time.perf_counter()
+    seed(harness, args.orders)
+    print(f"seeded {args.orders:,} orders into {db_path} in {time.perf_counter() - started:.1f} s")
+    client = harness.client("viewer")
+
+    print(f"{'page':<42} {'median ms':>10} {'worst ms':>9}  rows")
+    for label, url in PAGES:
+        times = []
+        for _ in range(args.runs):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        html = response.get_data(as_text=True)
+        rows = html.count('<td class="order-number">')
+        print(f"{label:<42} {statistics.median(times):>10.1f} {max(times):>9.1f}  {rows}")
+    harness.close()
+
+
+if __name__ == "__main__":
+    main()
