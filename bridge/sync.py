@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bridge.config import SyncSettings
 from bridge.storage.models import Store, SyncCursor, SyncRun, utcnow
-from bridge.storage.orders import upsert_orders
+from bridge.storage.orders import record_unreadable, upsert_orders
 from bridge.storage.stores import order_settings
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,8 @@ def pull_changes(
             store = session.get(Store, store_id)
             upsert = upsert_orders(session, store_id, list(zip(page.orders, page.raw, strict=True)),
                                    order_settings(store.order_settings))
+            for raw, error in getattr(page, "rejected", []):
+                record_unreadable(session, store_id, raw, str(error))
             cursor = session.get(SyncCursor, store_id)
             if cursor.pass_before is None:
                 cursor.pass_before = page.last_updated_before or (now() - BEFORE_LAG)

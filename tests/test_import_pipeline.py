@@ -224,7 +224,8 @@ def test_a_429_storm_slows_the_sync_but_fails_nothing(bridge):
     bridge.amazon.set_faults(rate_429=0.6, seed=3)
     bridge.sync()
     assert len(bridge.magento_orders()) == 5
-    assert bridge.amazon.stats().get("throttled", bridge.amazon.stats().get("429", 1)) != 0
+    stats = bridge.amazon.stats()
+    assert stats["throttledTotal"] + sum(stats["faults"].values()) > 0, "the storm never happened"
 
 
 def _importable(fulfillment: dict) -> bool:
@@ -243,3 +244,18 @@ class _NoImport:
 
     def import_order(self, store_id, amazon_order_id, **kwargs):
         return None
+
+
+def test_an_unreadable_amazon_order_waits_in_error_and_the_rest_import(bridge):
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    broken = v2026_order("111-0000011-0000002")
+    broken["orderItems"][0]["quantityOrdered"] = "two"  # not a number: the order can't be mapped
+    bridge.seed_amazon([v2026_order("111-0000011-0000001"), broken])
+
+    bridge.sync()
+
+    assert [o["ext_order_id"] for o in bridge.magento_orders()] == ["111-0000011-0000001"]
+    record = bridge.record("111-0000011-0000002")
+    assert record.import_state == ImportState.ERROR.value
+    assert record.notes.startswith("Cannot read this order from Amazon")
+    assert "quantityOrdered" in record.notes

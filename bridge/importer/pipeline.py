@@ -26,6 +26,7 @@ from decimal import Decimal
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
+from bridge.amazon.errors import AmazonDataError
 from bridge.amazon.mapping import order_from_v2026
 from bridge.domain import AmazonOrder
 from bridge.importer.order_builder import OrderBuildError, build_order_payload, placeholder_email, split_name
@@ -177,7 +178,10 @@ class OrderImporter:
             settings = order_settings(store.order_settings)
             if not settings.import_enabled:
                 return ImportOutcome(amazon_order_id, None, "Import Amazon Orders is Disabled for this store")
-            order = order_from_v2026(record.snapshot)
+            try:
+                order = order_from_v2026(record.snapshot)
+            except AmazonDataError as exc:
+                return self._park(session, record, f"Cannot read this order from Amazon: {exc}", actor)
             decision = decide(order, settings, ImportState(record.import_state))
             if decision.state not in (ImportState.QUEUED, ImportState.ERROR):
                 record.import_state = decision.state.value

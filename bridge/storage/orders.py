@@ -167,3 +167,37 @@ def by_ids(session: Session, store_id: int, amazon_order_ids: Iterable[str]) -> 
             )
         )
     }
+
+
+def record_unreadable(session: Session, store_id: int, raw: dict[str, Any], problem: str) -> AmazonOrderRecord | None:
+    """Keep an Amazon order we could not read in the error state, so it shows and nothing is lost.
+
+    The raw JSON is stored as the snapshot; a later, readable snapshot from Amazon replaces it through the
+    normal upsert. Without even an order id there is nothing to key it on: the sync run records it.
+    """
+    order_id = raw.get("orderId") if isinstance(raw, dict) else None
+    if not order_id or not isinstance(order_id, str):
+        return None
+    message = f"Cannot read this order from Amazon: {problem}"
+    record = session.scalar(
+        select(AmazonOrderRecord).where(
+            AmazonOrderRecord.store_id == store_id, AmazonOrderRecord.amazon_order_id == order_id
+        )
+    )
+    if record is None:
+        now = utcnow()
+        record = AmazonOrderRecord(
+            store_id=store_id, amazon_order_id=order_id, status="Error", fulfillment_channel="MFN",
+            purchase_date=now, last_updated=now, currency="", order_total=0, items=[], events=[],
+        )
+        session.add(record)
+    elif record.import_state == ImportState.IMPORTED.value:
+        add_event(record, "unreadable", message)
+        return record
+    record.snapshot = raw
+    record.import_state = ImportState.ERROR.value
+    record.notes = message
+    record.last_error = message
+    add_event(record, "unreadable", message)
+    session.flush()
+    return record
