@@ -420,3 +420,17 @@ def test_missing_condition_type_is_eq_and_echoed_as_eq(api):
     assert result["search_criteria"]["filter_groups"][0]["filters"][0]["condition_type"] == "eq"
     params["searchCriteria[filter_groups][0][filters][0][condition_type]"] = "bogus"
     assert api.ok(api.get("/orders", params=params))["total_count"] == 1  # unknown keys fall back to `=`
+
+
+def test_text_columns_compare_as_text_numeric_columns_as_numbers(api):
+    """MySQL semantics: increment_id is varchar ('1' ≠ '000000001'), grand_total is decimal (100 = '100.00')."""
+    create(api, order())
+    def count(field, value, cond="eq"):
+        return api.ok(api.get("/orders", params=criteria([[(field, value, cond)]])))["total_count"]
+    assert count("increment_id", "1") == 0
+    assert count("increment_id", "000000001") == 1
+    assert count("increment_id", "1,2", "in") == 0
+    assert count("entity_id", "1") == 1
+    assert count("grand_total", "20.00") == 1
+    assert count("grand_total", "20.00,99", "in") == 1
+    assert count("customer_email", "CUSTOMER@NULL.COM") == 1

@@ -169,11 +169,20 @@ def _num(v: Any) -> Decimal | None:
     return None
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float | Decimal) and not isinstance(v, bool)
+
+
+def _str_key(v: Any) -> str:
+    return str(v).casefold().rstrip(" ")
+
+
 def _cmp(a: Any, b: Any) -> int:
-    na, nb = _num(a), _num(b)
-    if na is not None and nb is not None:
+    """MySQL: a numeric column compares numerically (junk reads as 0), a text column as text (ci collation)."""
+    if _is_number(a):
+        na, nb = Decimal(str(a)), _num(b) or Decimal(0)
         return (na > nb) - (na < nb)
-    sa, sb = str(a).casefold().rstrip(" "), str(b).casefold().rstrip(" ")
+    sa, sb = _str_key(a), _str_key(b)
     return (sa > sb) - (sa < sb)
 
 
@@ -228,13 +237,31 @@ def matches(f: Filter, actual: Any) -> bool:
     return c <= 0  # lteq, to
 
 
+def compile_filter(f: Filter) -> Callable[[Any], bool]:
+    """A predicate for one filter; `in`/`nin` use a set so large batches stay linear."""
+    if f.condition_type in ("in", "nin"):
+        values = _split(f.value)
+        as_text = {_str_key(x) for x in values}
+        as_numbers = {_num(x) or Decimal(0) for x in values}
+        negate = f.condition_type == "nin"
+
+        def member(actual: Any) -> bool:
+            actual = _scalar(actual)
+            if actual is None:
+                return False
+            found = Decimal(str(actual)) in as_numbers if _is_number(actual) else _str_key(actual) in as_text
+            return found != negate
+
+        return member
+    return lambda actual: matches(f, actual)
+
+
 def _sort_key(value: Any) -> tuple[int, Any]:
     value = _scalar(value)
     if value is None:
         return (0, 0)
-    n = _num(value)
-    if n is not None:
-        return (1, n)
+    if _is_number(value):
+        return (1, Decimal(str(value)))
     return (2, str(value).casefold())
 
 
@@ -246,7 +273,8 @@ def apply(
 ) -> tuple[list[Mapping[str, Any]], int]:
     """Filter, sort and page `docs`; returns (page, total_count before paging)."""
     get = getter or (lambda d, name: d.get(name))
-    selected = [d for d in docs if all(not g or any(matches(f, get(d, f.field)) for f in g) for g in sc.filter_groups)]
+    groups = [[(f.field, compile_filter(f)) for f in g] for g in sc.filter_groups if g]
+    selected = [d for d in docs if all(any(pred(get(d, name)) for name, pred in g) for g in groups)]
     if default_sort and not sc.sort_orders:
         selected.sort(key=lambda d: _sort_key(get(d, default_sort)))
     for name, direction in reversed(sc.sort_orders):
