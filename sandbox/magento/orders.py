@@ -370,7 +370,8 @@ def register(router: Router) -> None:
     @router.add("GET", "/V1/orders/:id/comments", view)
     def list_comments(ctx: Ctx, id: str) -> Any:
         items = render_order(load_order(ctx, id))["status_histories"]
-        return {"items": items, "search_criteria": {"filter_groups": []}, "total_count": len(items)}
+        # a bare collection: Magento's getCommentsList result carries no search_criteria
+        return {"items": items, "total_count": len(items)}
 
     @router.add("GET", "/V1/orders/items", view)
     def list_items(ctx: Ctx) -> Any:
