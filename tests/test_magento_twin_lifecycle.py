@@ -157,7 +157,8 @@ def test_second_invoice_of_a_fully_invoiced_order(api):
     api.ok(api.post(f"/order/{o['entity_id']}/invoice", {}))
     resp = api.post(f"/order/{o['entity_id']}/invoice", {})
     assert resp.status_code == 400
-    assert resp.json()["message"].endswith("The order does not allow an invoice to be created.")
+    lines = resp.json()["message"].split("\n")
+    assert lines[:2] == ["Invoice Document Validation Error(s):", "The order does not allow an invoice to be created."]
 
 
 # --- ship -----------------------------------------------------------------------------------------------

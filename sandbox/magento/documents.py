@@ -139,12 +139,14 @@ def invoice_order(ctx: Ctx, order_id: str) -> int:
             messages.append("The invoice contains one or more items that are not part of the original order.")
         elif total_qty <= 0:
             messages.append("The invoice can't be created without products. Add products and try again.")
+        # Validation\InvoiceOrder merges the order validator's messages first, then the document's.
+        order_messages: list[str] = []
         if order.get("state") in (st.PAYMENT_REVIEW, st.HOLDED, st.CANCELED, st.COMPLETE, st.CLOSED):
-            messages.append(f"An invoice cannot be created when an order has a status of {order.get('status')}")
+            order_messages.append(f"An invoice cannot be created when an order has a status of {order.get('status')}")
         elif not st.can_invoice(order):
-            messages.append("The order does not allow an invoice to be created.")
-        if messages:
-            raise _doc_error("Invoice", messages)
+            order_messages.append("The order does not allow an invoice to be created.")
+        if order_messages or messages:
+            raise _doc_error("Invoice", order_messages + messages)
 
         invoice_id = store.sequence("invoice")
         created = now()
@@ -282,12 +284,13 @@ def ship_order(ctx: Ctx, order_id: str) -> int:
         for t in tracks:
             if not t.get("track_number"):
                 messages.append("Please enter a tracking number.")
+        order_messages: list[str] = []
         if order.get("state") in (st.PAYMENT_REVIEW, st.HOLDED, st.CANCELED):
-            messages.append(f"A shipment cannot be created when an order has a status of {order.get('status')}")
+            order_messages.append(f"A shipment cannot be created when an order has a status of {order.get('status')}")
         elif not st.can_ship(order):
-            messages.append("The order does not allow a shipment to be created.")
-        if messages:
-            raise _doc_error("Shipment", messages)
+            order_messages.append("The order does not allow a shipment to be created.")
+        if order_messages or messages:
+            raise _doc_error("Shipment", order_messages + messages)
 
         shipment_id = store.sequence("shipment")
         created = now()
