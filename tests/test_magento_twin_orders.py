@@ -434,3 +434,13 @@ def test_text_columns_compare_as_text_numeric_columns_as_numbers(api):
     assert count("grand_total", "20.00") == 1
     assert count("grand_total", "20.00,99", "in") == 1
     assert count("customer_email", "CUSTOMER@NULL.COM") == 1
+
+
+def test_explicit_nulls_get_defaults_and_client_item_ids_are_ignored(api):
+    first = create(api, order())
+    o = order(created_at=None, updated_at=None, store_name=None)
+    o["items"][0].update({"item_id": first["items"][0]["item_id"], "created_at": None, "store_id": None})
+    created = create(api, o)
+    assert created["created_at"] and created["updated_at"] and created["store_name"]
+    assert created["items"][0]["item_id"] != first["items"][0]["item_id"]
+    assert created["items"][0]["store_id"] == 1 and created["items"][0]["created_at"]

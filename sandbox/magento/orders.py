@@ -121,6 +121,12 @@ def increment_id(store: Store, kind: str, store_id: int) -> str:
     return f"{prefix}{value:09d}"
 
 
+def _fill(doc: dict[str, Any], key: str, value: Any) -> None:
+    """setdefault that also replaces an explicit null (Magento's tests send every key, most as null)."""
+    if doc.get(key) is None:
+        doc[key] = value
+
+
 def _prepare_items(store: Store, order: dict[str, Any], items: list[Any], created: str) -> list[dict[str, Any]]:
     out = []
     for raw in items:
@@ -129,16 +135,15 @@ def _prepare_items(store: Store, order: dict[str, Any], items: list[Any], create
         item = dict(raw)
         item.pop("parent_item", None)
         coerce("items", item, ITEM_INT_FIELDS, ITEM_STRING_FIELDS)
-        if not item.get("item_id"):
-            item["item_id"] = store.sequence("order_item")
+        item["item_id"] = store.sequence("order_item")
         item["order_id"] = order["entity_id"]
-        item.setdefault("store_id", order.get("store_id"))
-        item.setdefault("product_type", "simple")
+        _fill(item, "store_id", order.get("store_id"))
+        _fill(item, "product_type", "simple")
         for q in ("qty_invoiced", "qty_shipped", "qty_refunded", "qty_canceled", "qty_backordered", "qty_returned"):
             if item.get(q) is None:
                 item[q] = 0
-        item.setdefault("created_at", created)
-        item.setdefault("updated_at", created)
+        _fill(item, "created_at", created)
+        _fill(item, "updated_at", created)
         ext = item.get("extension_attributes")
         if isinstance(ext, dict) and isinstance(ext.get("itemized_taxes"), list):
             for tax in ext["itemized_taxes"]:
@@ -173,10 +178,10 @@ def create_order(ctx: Ctx, entity: dict[str, Any]) -> dict[str, Any]:
                  for o in store.scan("order")):
             # sales_order has UNIQUE(increment_id, store_id); AbstractDb::save turns the violation into this 400
             raise MagentoError("Unique constraint violation found", 400)
-        order.setdefault("store_name", _store_name(ctx, view))
-        order.setdefault("created_at", created)
-        order.setdefault("updated_at", created)
-        order.setdefault("protect_code", f"{order['entity_id']:06x}")
+        _fill(order, "store_name", _store_name(ctx, view))
+        _fill(order, "created_at", created)
+        _fill(order, "updated_at", created)
+        _fill(order, "protect_code", f"{order['entity_id']:06x}")
         order["items"] = _prepare_items(store, order, entity["items"], created)
         billing = _address(entity["billing_address"], "billing_address", "billing")
         billing["entity_id"] = store.sequence("order_address")
@@ -216,8 +221,8 @@ def create_order(ctx: Ctx, entity: dict[str, Any]) -> dict[str, Any]:
                 h = dict(h)
                 h["entity_id"] = store.sequence("order_status_history")
                 h["parent_id"] = order["entity_id"]
-                h.setdefault("created_at", created)
-                h.setdefault("entity_name", "order")
+                _fill(h, "created_at", created)
+                _fill(h, "entity_name", "order")
                 histories.append(h)
         order["status_histories"] = histories
         order["extension_attributes"] = ext
