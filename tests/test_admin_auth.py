@@ -410,3 +410,42 @@ def test_cli_web_refuses_without_secret_key(tmp_path, sqlite_url, redis_url, mon
     result = CliRunner().invoke(main, ["--config", config, "web", "--port", "0"])
     assert result.exit_code != 0
     assert "AMAZON_BRIDGE_SECRET_KEY is not set" in result.output
+
+
+def test_cli_web_serves_the_admin(tmp_path, sqlite_url, redis_url):
+    """`amazon-bridge web --host H --port P` migrates the database and serves the sign-in page."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = _config(tmp_path, sqlite_url, redis_url)
+    env = dict(os.environ, AMAZON_BRIDGE_SECRET_KEY="a test secret key for the web command")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "--config", config, "web", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/orders", allow_redirects=False, timeout=2)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.stdout.read().decode()
+                assert time.monotonic() < deadline, "the admin did not start"
+                time.sleep(0.2)
+        assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+        assert "Welcome, please sign in" in requests.get(f"http://127.0.0.1:{port}/login", timeout=5).text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
