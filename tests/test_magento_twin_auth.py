@@ -323,3 +323,11 @@ def test_no_route_answers_junk_with_a_500(twin, api):
                 if resp.status_code >= 500:
                     failures.append((route.method, path, body, query, resp.text[:120]))
     assert not failures
+
+
+def test_oauth_parameters_in_the_query_string(twin):
+    auth = oauth(twin, signature_type="query")
+    assert requests.get(twin.url + ORDERS, params=Q, auth=auth, timeout=10).status_code == 200
+    bad = requests.get(twin.url + ORDERS, params=Q, auth=oauth(twin, signature_type="query", client_secret="x"),
+                       timeout=10)
+    assert bad.status_code == 401

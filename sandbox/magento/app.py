@@ -88,7 +88,7 @@ class Twin:
 
     def authorize(self, acl: str) -> None:
         header = request.headers.get("Authorization", "")
-        if header[:6].lower() == "oauth ":
+        if header[:6].lower() == "oauth " or (not header and "oauth_signature" in request.args):
             body = None
             if request.mimetype == "application/x-www-form-urlencoded":
                 body = request.get_data(as_text=True)

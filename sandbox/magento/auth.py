@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature, utils
@@ -104,11 +104,18 @@ def verify_oauth(
     creds: Credentials,
     nonces: NonceRegistry,
 ) -> None:
-    """Check an `Authorization: OAuth ...` request signed with the integration's credentials; raise 401 if not."""
-    try:
-        params = {k: utils.unescape(v) for k, v in utils.parse_authorization_header(header)}
-    except (ValueError, IndexError) as exc:
-        raise _oauth_fail("The OAuth header is malformed.") from exc
+    """Check a request signed with the integration's credentials; raise 401 if not.
+
+    The oauth_* parameters come from the `Authorization: OAuth ...` header or, without one, from the query
+    string (Magento's OauthHelper reads both).
+    """
+    if header:
+        try:
+            params = {k: utils.unescape(v) for k, v in utils.parse_authorization_header(header)}
+        except (ValueError, IndexError) as exc:
+            raise _oauth_fail("The OAuth header is malformed.") from exc
+    else:
+        params = {k: v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True) if k.startswith("oauth_")}
     for name in (
         "oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_nonce", "oauth_timestamp",
         "oauth_token",
@@ -131,10 +138,10 @@ def verify_oauth(
     if ts <= 0 or ts > time.time() + TIME_DEVIATION_SECONDS:
         raise _oauth_fail("An invalid timestamp value was provided in the oauth_timestamp parameter.")
 
-    headers = {"Authorization": header}
+    headers = {"Authorization": header} if header else {}
     req = OAuthRequest(url, http_method=method, body=body, headers=headers)
     req.params = signature.collect_parameters(
-        uri_query=urlsplit(url).query, body=body, headers=headers, exclude_oauth_signature=True
+        uri_query=urlsplit(url).query, body=body, headers=headers or None, exclude_oauth_signature=True
     )
     req.signature = params["oauth_signature"]
     verify = signature.verify_hmac_sha256 if method_name == "HMAC-SHA256" else signature.verify_hmac_sha1
