@@ -444,3 +444,16 @@ def test_explicit_nulls_get_defaults_and_client_item_ids_are_ignored(api):
     assert created["created_at"] and created["updated_at"] and created["store_name"]
     assert created["items"][0]["item_id"] != first["items"][0]["item_id"]
     assert created["items"][0]["store_id"] == 1 and created["items"][0]["created_at"]
+
+
+@pytest.mark.parametrize(("where", "field"), [
+    ("order", "shipping_method_code"), ("item", "qty"), ("billing_address", "state"), ("payment", "po"),
+])
+def test_unknown_fields_are_refused_like_service_input_processor(api, where, field):
+    o = order()
+    target = {"order": o, "item": o["items"][0], "billing_address": o["billing_address"], "payment": o["payment"]}
+    target[where][field] = "x"
+    resp = api.put("/orders/create", {"entity": o})
+    assert resp.status_code == 400
+    assert resp.json() == {"message": '"%fieldName" is not supported. Correct the field name and try again.',
+                           "parameters": {"fieldName": field}}

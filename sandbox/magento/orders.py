@@ -15,6 +15,7 @@ from . import state as st
 from .errors import MagentoError, not_found, type_error
 from .http import Ctx, Router
 from .payments import method_title
+from .schema import STATUS_HISTORY_FIELDS, check_fields, check_order
 
 if TYPE_CHECKING:
     from .store import Store
@@ -154,6 +155,7 @@ def _prepare_items(store: Store, order: dict[str, Any], items: list[Any], create
 
 
 def create_order(ctx: Ctx, entity: dict[str, Any]) -> dict[str, Any]:
+    check_order(entity)
     validate_new_order(entity)
     store = ctx.twin.store
     entity = copy.deepcopy(entity)
@@ -238,6 +240,7 @@ def _store_name(ctx: Ctx, view: Any) -> str | None:
 
 def update_order(ctx: Ctx, entity: dict[str, Any]) -> dict[str, Any]:
     """POST /V1/orders with entity_id: the sent columns overwrite the stored ones (partial update)."""
+    check_order(entity)
     store = ctx.twin.store
     entity = copy.deepcopy(entity)
     coerce("", entity, ORDER_INT_FIELDS, ORDER_STRING_FIELDS)
@@ -406,6 +409,7 @@ def register(router: Router) -> None:
     @router.add("POST", "/V1/orders/:id/comments", "Magento_Sales::comment")
     def add_comment(ctx: Ctx, id: str) -> Any:
         history = dict(ctx.obj("statusHistory"))
+        check_fields(history, STATUS_HISTORY_FIELDS)
         store = ctx.twin.store
         with store.transaction():
             order = load_order(ctx, id)
