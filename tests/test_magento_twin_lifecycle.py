@@ -387,3 +387,26 @@ def test_refund_return_to_stock_items(api):
         "arguments": {"shipping_amount": 0, "extension_attributes": {"return_to_stock_items": [first["item_id"]]}}}))
     assert api.ok(api.get("/inventory/get-product-salable-quantity/simple-1/1")) == 7
     assert api.ok(api.get("/stockItems/simple-1"))["qty"] == 7
+
+
+def test_invoice_and_refund_totals_with_tax_discount_and_shipping(api):
+    lines = [item("a", 2, 10, tax_amount=2, base_tax_amount=2, discount_amount=4, base_discount_amount=4),
+             item("b", 1, 30, tax_amount=3, base_tax_amount=3)]
+    o = create(api, order("100000001", state="new", status="pending", items=lines, shipping=5,
+                          discount_amount=-4, base_discount_amount=-4, tax_amount=5, base_tax_amount=5,
+                          grand_total=56, base_grand_total=56))
+    eid = o["entity_id"]
+    first = api.ok(api.post(f"/order/{eid}/invoice", {"items": [{"order_item_id": o["items"][0]["item_id"],
+                                                                  "qty": 1}]}))
+    inv = api.ok(api.get(f"/invoices/{first}"))
+    # one of two "a": 10 + tax 1 - discount 2, plus the whole shipping on the first invoice
+    assert (inv["subtotal"], inv["tax_amount"], inv["discount_amount"], inv["grand_total"]) == (10, 1, -2, 14)
+    second = api.ok(api.post(f"/order/{eid}/invoice", {}))
+    assert api.ok(api.get(f"/invoices/{second}"))["grand_total"] == 42  # the last invoice takes the remainder
+    got = get(api, eid)
+    assert got["total_invoiced"] == got["total_paid"] == 56
+    assert got["discount_invoiced"] == -4
+    memo = api.ok(api.get(f"/creditmemo/{api.ok(api.post(f'/order/{eid}/refund', {}))}"))
+    assert memo["grand_total"] == 56
+    assert memo["discount_amount"] == -4
+    assert get(api, eid)["state"] == "closed"

@@ -209,8 +209,9 @@ def invoice_order(ctx: Ctx, order_id: str) -> int:
             "subtotal": st.money(sums["subtotal"]), "base_subtotal": st.money(sums["base_subtotal"]),
             "tax_amount": st.money(sums["tax_amount"] + shipping_tax),
             "base_tax_amount": st.money(sums["base_tax_amount"] + base_shipping_tax),
-            "discount_amount": st.money(sums["discount_amount"]),
-            "base_discount_amount": st.money(sums["base_discount_amount"]),
+            # document and order discount totals are negative in Magento, item discounts positive
+            "discount_amount": st.money(-abs(sums["discount_amount"])),
+            "base_discount_amount": st.money(-abs(sums["base_discount_amount"])),
             "shipping_amount": st.money(shipping), "base_shipping_amount": st.money(base_shipping),
             "grand_total": st.money(grand), "base_grand_total": st.money(base_grand),
             "email_sent": 0, "send_email": int(notify),
@@ -226,7 +227,7 @@ def invoice_order(ctx: Ctx, order_id: str) -> int:
             _add_money(order, f"{prefix}subtotal_invoiced", sums[f"{prefix}subtotal"])
             _add_money(order, f"{prefix}tax_invoiced", sums[f"{prefix}tax_amount"] + (
                 shipping_tax if not prefix else base_shipping_tax))
-            _add_money(order, f"{prefix}discount_invoiced", sums[f"{prefix}discount_amount"])
+            _add_money(order, f"{prefix}discount_invoiced", -abs(sums[f"{prefix}discount_amount"]))
             _add_money(order, f"{prefix}shipping_invoiced", shipping if not prefix else base_shipping)
         order["total_due"] = st.money(D(order.get("grand_total")) - D(order.get("total_paid")))
         order["base_total_due"] = st.money(D(order.get("base_grand_total")) - D(order.get("base_total_paid")))
@@ -480,7 +481,7 @@ def _refund(ctx: Ctx, order: dict[str, Any], invoice: dict[str, Any] | None) -> 
         _add_money(order, f"{prefix}total_offline_refunded", grand)
         _add_money(order, f"{prefix}subtotal_refunded", subtotal if not prefix else base_subtotal)
         _add_money(order, f"{prefix}tax_refunded", tax if not prefix else base_tax)
-        _add_money(order, f"{prefix}discount_refunded", disc if not prefix else base_disc)
+        _add_money(order, f"{prefix}discount_refunded", -(disc if not prefix else base_disc))
         _add_money(order, f"{prefix}shipping_refunded", shipping)
         _add_money(order, f"{prefix}adjustment_positive", adj_pos)
         _add_money(order, f"{prefix}adjustment_negative", adj_neg)
