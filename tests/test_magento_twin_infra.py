@@ -200,6 +200,7 @@ def test_order_view_payment_and_shipping_section(twin, api):
     assert "Flat Rate - Fixed" in page
     assert "flatrate_flatrate" in page
     assert "Product simple" in page
+    assert "Shipping Address" in page and "Street" in page and "City, California, 12345" in page
 
 
 @pytest.mark.parametrize(("code", "title"), [

@@ -106,6 +106,17 @@ def _shipping_block(order: dict[str, Any]) -> str:
             f'<div class="shipping-method-code">{_e(order.get("shipping_method"))}</div></div>')
 
 
+def _address_block(address: dict[str, Any] | None) -> str:
+    if not address:
+        return "<address></address>"
+    name = " ".join(str(address.get(k)) for k in ("firstname", "lastname") if address.get(k))
+    street = "<br/>".join(_e(s) for s in address.get("street") or [])
+    lines = [_e(name), _e(address.get("company")) if address.get("company") else "", street,
+             ", ".join(_e(address.get(k)) for k in ("city", "region", "postcode") if address.get(k)),
+             _e(address.get("country_id")), f"T: {_e(address.get('telephone'))}" if address.get("telephone") else ""]
+    return "<address>" + "<br/>".join(line for line in lines if line) + "</address>"
+
+
 def _items_block(order: dict[str, Any]) -> str:
     cur = order.get("order_currency_code")
     rows = []
@@ -171,6 +182,15 @@ def order_view(order: dict[str, Any]) -> str:
 <tr><th>Customer Name</th><td>{_e(order.get("customer_firstname"))} {_e(order.get("customer_lastname"))}</td></tr>
 <tr><th>Email</th><td>{_e(order.get("customer_email"))}</td></tr>
 </table></section>
+<section class="admin__page-section order-addresses">
+<div class="admin__page-section-title"><span class="title">Address Information</span></div>
+<div class="admin__page-section-item order-billing-address">
+<div class="admin__page-section-item-title"><span class="title">Billing Address</span></div>
+{_address_block(order.get("billing_address"))}</div>
+<div class="admin__page-section-item order-shipping-address">
+<div class="admin__page-section-item-title"><span class="title">Shipping Address</span></div>
+{_address_block(order.get("_shipping_address"))}</div>
+</section>
 <section class="admin__page-section order-view-billing-shipping">
 <div class="admin__page-section-title"><span class="title">Payment &amp; Shipping Method</span></div>
 <div class="admin__page-section-item order-payment-method">
