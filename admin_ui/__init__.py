@@ -128,12 +128,14 @@ def create_app(
 
 
 def get_settings() -> Settings:
+    """The bridge settings the running app was built with (links, Magento admin URL)."""
     from flask import current_app
 
     return current_app.extensions["bridge_settings"]
 
 
 def get_runtime() -> Any:
+    """The app's Runtime: its Redis for queues and throttling, its Amazon clients for live status checks."""
     from flask import current_app
 
     return current_app.extensions["bridge_runtime"]

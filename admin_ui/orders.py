@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import selectinload
@@ -173,7 +173,7 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def _positive_int(raw: str | None, default: int) -> int:
+def positive_int(raw: str | None, default: int) -> int:
     try:
         value = int(raw or default)
     except ValueError:
@@ -221,7 +221,7 @@ def recent():
                 select(AmazonOrderRecord)
                 .where(AmazonOrderRecord.store_id == store.id)
                 .order_by(AmazonOrderRecord.purchase_date.desc(), AmazonOrderRecord.id.desc())
-                .limit(get_current_config("RECENT_ORDERS"))
+                .limit(current_app.config["RECENT_ORDERS"])
             )
         )
         counts = dict(
@@ -236,12 +236,6 @@ def recent():
     )
 
 
-def get_current_config(key: str) -> Any:
-    from flask import current_app
-
-    return current_app.config[key]
-
-
 @bp.route("/orders")
 def all_orders():
     """All Orders: filters, sorting and server-side pagination (the link target *View all Amazon Orders*)."""
@@ -250,9 +244,9 @@ def all_orders():
     sort = request.args.get("sort", "purchase_date")
     sort = sort if sort in SORTS else "purchase_date"
     direction = "asc" if request.args.get("dir") == "asc" else "desc"
-    per_page = _positive_int(request.args.get("per_page"), get_current_config("ORDERS_PER_PAGE"))
-    per_page = per_page if per_page in PER_PAGE_CHOICES else get_current_config("ORDERS_PER_PAGE")
-    page_number = _positive_int(request.args.get("page"), 1)
+    per_page = positive_int(request.args.get("per_page"), current_app.config["ORDERS_PER_PAGE"])
+    per_page = per_page if per_page in PER_PAGE_CHOICES else current_app.config["ORDERS_PER_PAGE"]
+    page_number = positive_int(request.args.get("page"), 1)
     result = Page([], 0, 1, per_page)
     if store is not None:
         result = list_orders(store.id, filters, sort, direction, page_number, per_page)

@@ -21,7 +21,7 @@ from bridge.storage.models import AmazonOrderRecord, ImportState, Role, SkuMappi
 from .auth import require_role
 from .banners import selected_store
 from .extensions import db
-from .orders import _positive_int, request_retry
+from .orders import positive_int, request_retry
 
 bp = Blueprint("sku", __name__)
 
@@ -84,7 +84,7 @@ def index(store_code: str):
         )
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PER_PAGE))
-    page = min(_positive_int(request.args.get("page"), 1), pages)
+    page = min(positive_int(request.args.get("page"), 1), pages)
     rows = list(db.session.scalars(query.order_by(SkuMapping.seller_sku).limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
     return render_template(
         "sku/list.html",
