@@ -410,3 +410,18 @@ def test_invoice_and_refund_totals_with_tax_discount_and_shipping(api):
     assert memo["grand_total"] == 56
     assert memo["discount_amount"] == -4
     assert get(api, eid)["state"] == "closed"
+
+
+def test_creditmemo_refund_endpoint(api):
+    """CreditMemoCreateRefundTest: POST /V1/creditmemo/refund with the invoiced items → order closed."""
+    o = new_order(api)
+    invoice_id = api.ok(api.post(f"/order/{o['entity_id']}/invoice", {}))
+    body = {"creditmemo": {"order_id": o["entity_id"], "invoice_id": invoice_id, "adjustment_positive": 0,
+                           "adjustment_negative": 0, "shipping_amount": 5,
+                           "items": [{"order_item_id": i["item_id"], "qty": i["qty_ordered"], "price": i["price"],
+                                      "row_total": i["row_total"], "entity_id": None} for i in o["items"]]},
+            "offline_requested": True}
+    memo = api.ok(api.post("/creditmemo/refund", body))
+    assert memo["entity_id"] > 0 and memo["invoice_id"] == invoice_id and memo["grand_total"] == 55
+    assert get(api, o["entity_id"])["state"] == "closed"
+    assert api.post("/creditmemo/refund", {"creditmemo": {}}).status_code == 400

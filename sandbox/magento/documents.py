@@ -576,6 +576,34 @@ def register(router: Router) -> None:
     router.add("GET", "/V1/creditmemos", "Magento_Sales::sales_creditmemo")(_listing("creditmemo"))
     router.add("GET", "/V1/creditmemo/:id", "Magento_Sales::sales_creditmemo")(_getter("creditmemo"))
 
+    @router.add("POST", "/V1/creditmemo/refund", "Magento_Sales::sales_creditmemo")
+    def creditmemo_refund(ctx: Ctx) -> Any:
+        """CreditmemoManagement::refund: a credit memo object in, the saved credit memo out (offline)."""
+        memo = ctx.obj("creditmemo")
+        if memo.get("order_id") is None:
+            raise MagentoError('"%fieldName" is required. Enter and try again.', 400, {"fieldName": "order_id"})
+        raw_items = memo.get("items") or []
+        if not isinstance(raw_items, list):
+            raise type_error("items", raw_items, "array")
+        items = [{"order_item_id": i.get("order_item_id"), "qty": i.get("qty")} for i in raw_items
+                 if isinstance(i, dict)]
+        arguments = {k: memo[k] for k in ("shipping_amount", "adjustment_positive", "adjustment_negative")
+                     if memo.get(k) is not None}
+        body: dict[str, Any] = {"arguments": arguments}
+        if items:
+            body["items"] = items
+        inner = Ctx(ctx.twin, ctx.method, ctx.store_view, ctx.args, b"", "", body)
+        store = ctx.twin.store
+        with store.transaction():
+            order = load_order(ctx, str(memo["order_id"]))
+            invoice = None
+            if memo.get("invoice_id") is not None:
+                invoice = store.get("invoice", parse_id(memo["invoice_id"], "invoice_id"))
+                if invoice is None:
+                    raise not_found()
+            memo_id = _refund(inner, order, invoice)
+        return strip_nulls(store.get("creditmemo", memo_id))
+
     @router.add("POST", "/V1/shipment/track", "Magento_Sales::shipment")
     def add_track(ctx: Ctx) -> Any:
         entity = ctx.obj("entity")
