@@ -84,6 +84,11 @@ def worker(ctx: click.Context, burst: bool, name: str | None, log_level: str) ->
 
     _logging(log_level)
     rt = _runtime(ctx)
+    # Import the job code once in the parent: RQ forks a work-horse per job, and each would otherwise pay
+    # the imports again (RQ's "Performance notes").
+    import bridge.amazon.client  # noqa: F401
+    import jobs.tasks  # noqa: F401
+
     queues = [queue(name_, rt.redis) for name_ in ALL_QUEUES]
     w = Worker(queues, connection=rt.redis, name=name)
     w.work(burst=burst, with_scheduler=True, logging_level=log_level.upper())
