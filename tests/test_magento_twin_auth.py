@@ -331,3 +331,14 @@ def test_oauth_parameters_in_the_query_string(twin):
     bad = requests.get(twin.url + ORDERS, params=Q, auth=oauth(twin, signature_type="query", client_secret="x"),
                        timeout=10)
     assert bad.status_code == 401
+
+
+def test_admin_token_with_configured_2fa_names_the_provider():
+    t = start_magento_twin(admin_users={"admin": "pw"}, admin_2fa_configured=True)
+    try:
+        resp = admin_token(t, {"username": "admin", "password": "pw"})
+        assert resp.status_code == 400
+        assert resp.json() == {"message": "Please use the 2fa provider-specific endpoints to obtain a token.",
+                               "parameters": {"active_providers": ["google"]}}
+    finally:
+        t.stop()

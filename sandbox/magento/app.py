@@ -31,6 +31,7 @@ ADMIN_SIGNIN_FAILED = (
 TFA_REQUIRED = (
     "You are required to configure personal Two-Factor Authorization in order to login. Please check your email."
 )
+TFA_USE_PROVIDER = "Please use the 2fa provider-specific endpoints to obtain a token."
 MAX_ADMIN_FAILURES = 6  # oauth/authentication_lock/max_failures_count
 
 
@@ -82,6 +83,8 @@ class Twin:
         if not ok:
             raise MagentoError(ADMIN_SIGNIN_FAILED, 401)
         # Magento_TwoFactorAuth re-routes this endpoint and never issues a token here.
+        if self.config.admin_2fa_configured:
+            raise MagentoError(TFA_USE_PROVIDER, 400, {"active_providers": ["google"]})
         raise MagentoError(TFA_REQUIRED, 400)
 
     # --- REST dispatch ----------------------------------------------------------------------------------

@@ -63,6 +63,8 @@ class MagentoTwinConfig:
     acl_resources: frozenset[str] | None = None  # None = the integration has "All"
     enable_integration_as_bearer: bool = False
     admin_users: dict[str, str] = field(default_factory=dict)
+    # True: the admins already set up Google Authenticator (the answer names the provider endpoints instead)
+    admin_2fa_configured: bool = False
     store_views: tuple[StoreView, ...] = field(default_factory=default_store_views)
     faults: FaultSettings = field(default_factory=FaultSettings)
     # Flat aliases of `faults` (either spelling works; a flat value given here wins).
