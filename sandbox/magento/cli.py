@@ -40,6 +40,8 @@ def parse_store_view(spec: str) -> StoreView:
 @click.option("--enable-integration-as-bearer", is_flag=True, default=None,
               help="Accept the integration access token as a Bearer token (off by default since 2.4.4).")
 @click.option("--admin-user", "admin_users", multiple=True, help="name:password for the admin token endpoint.")
+@click.option("--admin-2fa-configured", is_flag=True, default=None,
+              help="Admins have Google Authenticator set up (the token endpoint then names the 2FA provider).")
 @click.option("--store-view", "store_views", multiple=True, metavar="CODE:ID:CURRENCY",
               help="Add a store view in its own website (e.g. uk:2:GBP); repeatable.")
 @click.option("--multi-currency", is_flag=True, help="Add example store views uk (GBP), de (EUR), jp (JPY).")
@@ -51,7 +53,7 @@ def parse_store_view(spec: str) -> StoreView:
 def magento(host: str, port: int, data_path: str | None, config_path: str | None, consumer_key: str | None,
             consumer_secret: str | None, access_token: str | None, access_token_secret: str | None,
             acl: tuple[str, ...], enable_integration_as_bearer: bool | None, admin_users: tuple[str, ...],
-            store_views: tuple[str, ...], multi_currency: bool, fault_seed: int | None,
+            admin_2fa_configured: bool | None, store_views: tuple[str, ...], multi_currency: bool, fault_seed: int | None,
             fault_rate_500: float | None, fault_rate_timeout: float | None, fault_timeout_seconds: float | None,
             fault_rate_drop: float | None) -> None:
     """A Magento 2.4 REST twin on HOST:PORT (flags override the --config file)."""
@@ -63,7 +65,8 @@ def magento(host: str, port: int, data_path: str | None, config_path: str | None
     for name, value in (("data_path", data_path), ("consumer_key", consumer_key),
                         ("consumer_secret", consumer_secret), ("access_token", access_token),
                         ("access_token_secret", access_token_secret),
-                        ("enable_integration_as_bearer", enable_integration_as_bearer)):
+                        ("enable_integration_as_bearer", enable_integration_as_bearer),
+                        ("admin_2fa_configured", admin_2fa_configured)):
         if value is not None:
             kwargs[name] = value
     if acl:
