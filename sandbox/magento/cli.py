@@ -53,7 +53,8 @@ def parse_store_view(spec: str) -> StoreView:
 def magento(host: str, port: int, data_path: str | None, config_path: str | None, consumer_key: str | None,
             consumer_secret: str | None, access_token: str | None, access_token_secret: str | None,
             acl: tuple[str, ...], enable_integration_as_bearer: bool | None, admin_users: tuple[str, ...],
-            admin_2fa_configured: bool | None, store_views: tuple[str, ...], multi_currency: bool, fault_seed: int | None,
+            admin_2fa_configured: bool | None, store_views: tuple[str, ...], multi_currency: bool,
+            fault_seed: int | None,
             fault_rate_500: float | None, fault_rate_timeout: float | None, fault_timeout_seconds: float | None,
             fault_rate_drop: float | None) -> None:
     """A Magento 2.4 REST twin on HOST:PORT (flags override the --config file)."""
