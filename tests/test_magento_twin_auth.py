@@ -342,3 +342,11 @@ def test_admin_token_with_configured_2fa_names_the_provider():
                                "parameters": {"active_providers": ["google"]}}
     finally:
         t.stop()
+
+
+@pytest.mark.parametrize("raw", [b"[" * 100000, b"\xff\xfe{", b'{"entity": {"grand_total": NaN}}'])
+def test_pathological_bodies_are_decoding_errors(twin, raw):
+    resp = requests.put(twin.url + "/rest/V1/orders/create", data=raw, auth=oauth(twin), timeout=10,
+                        headers={"Content-Type": "application/json"})
+    assert resp.status_code == 400
+    assert resp.json() == {"message": "Decoding error."}

@@ -104,6 +104,11 @@ class Ctx:
         return value
 
 
+def _reject_constant(name: str) -> Any:
+    """NaN/Infinity are not JSON; PHP's json_decode refuses them, so Magento answers "Decoding error."."""
+    raise ValueError(name)
+
+
 def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     """JSON body → dict, with Magento's 400s instead of a traceback for anything malformed."""
     if not raw.strip():
@@ -114,8 +119,8 @@ def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     if "json" not in ctype:
         raise MagentoError("Server cannot understand Content-Type HTTP header media type %1", 400, [ctype])
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MagentoError("Decoding error.", 400) from exc
     if isinstance(data, dict):
         return data
