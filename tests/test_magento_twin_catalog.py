@@ -164,3 +164,16 @@ def test_customer_validation(api):
     assert resp.status_code == 400
     assert resp.json()["message"] == "One or more input exceptions have occurred."
     assert api.post("/customers", {"customer": {"email": "bad", "firstname": "a", "lastname": "b"}}).status_code == 400
+
+
+def test_salable_for_requested_qty_error_codes(api):
+    api.ok(api.post("/products", product("Q1")))
+    api.ok(api.post("/inventory/source-items", {"sourceItems": [
+        {"sku": "Q1", "source_code": "default", "quantity": 20000, "status": 1}]}))
+    short = api.ok(api.get("/inventory/is-product-salable-for-requested-qty/Q1/1/20001"))
+    assert short["errors"][0]["code"] == "is_correct_qty-max_sale_qty"
+    api.ok(api.post("/inventory/source-items", {"sourceItems": [
+        {"sku": "Q1", "source_code": "default", "quantity": 2, "status": 1}]}))
+    none_left = api.ok(api.get("/inventory/is-product-salable-for-requested-qty/Q1/1/3"))
+    assert none_left == {"salable": False, "errors": [{"code": "is_salable_with_reservations-not_enough_qty",
+                                                       "message": "The requested qty is not available"}]}

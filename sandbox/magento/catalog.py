@@ -372,12 +372,19 @@ def register(router: Router) -> None:
 
     @router.add("GET", "/V1/inventory/is-product-salable-for-requested-qty/:sku/:stockId/:requestedQty", salable)
     def is_salable_qty(ctx: Ctx, sku: str, stockId: str, requestedQty: str) -> Any:
+        """MSI's ProductSalableResult: the first failing condition's code and message."""
         qty = _float("requestedQty", requestedQty)
         available = _salable_qty(ctx, sku, parse_id(stockId, "stockId"))
-        if qty <= available:
+        item = _stock_item(ctx, _get_product(ctx, sku))
+        if qty > float(item.get("max_sale_qty") or 10000):
+            error = {"code": "is_correct_qty-max_sale_qty",
+                     "message": "The requested qty exceeds the maximum qty allowed in shopping cart"}
+        elif qty > available:
+            error = {"code": "is_salable_with_reservations-not_enough_qty",
+                     "message": "The requested qty is not available"}
+        else:
             return {"salable": True, "errors": []}
-        return {"salable": False, "errors": [{"code": "is_correct_qty-max_sale_qty",
-                                              "message": "The requested qty is not available"}]}
+        return {"salable": False, "errors": [error]}
 
     @router.add("GET", "/V1/inventory/stock-resolver/:type/:code", salable)
     def stock_resolver(ctx: Ctx, type: str, code: str) -> Any:
