@@ -26,7 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -66,8 +66,11 @@ Money = Numeric(18, 4, asdecimal=True)
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money, dict[str, Any]: JSON}
+    # The type map lives on the registry (not as a class attribute) so Flask-SQLAlchemy can bind this Base.
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING),
+        type_annotation_map={datetime: UTCDateTime(), Decimal: Money, dict[str, Any]: JSON},
+    )
 
 
 class ImportState(StrEnum):
