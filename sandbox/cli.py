@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from bridge.cli import LazyGroup
-
-
 import click
+
+from bridge.cli import LazyGroup
 
 
 @click.group(
