@@ -15,9 +15,8 @@ from bridge.amazon.errors import AmazonDataError
 from bridge.amazon.mapping import order_from_v0, order_from_v2026
 from bridge.domain import Address, AmazonStatus, FulfillmentChannel
 
-MODELS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sp-api-models"
-if not MODELS.is_dir():  # the project's own copy, when the shared reference is not next to the checkout
-    MODELS = Path(__file__).resolve().parents[1] / "sandbox" / "amazon" / "models"
+# Amazon's model JSON, shipped unmodified with the Amazon twin.
+MODELS = Path(__file__).resolve().parents[1] / "sandbox" / "amazon" / "models"
 
 
 def _examples(model: str, path: str, method: str = "get", status: str = "200") -> list[dict]:

@@ -16,7 +16,7 @@ from bridge.storage.models import ImportState, SkuMapping
 from sandbox.amazon.generator import generate_catalog, generate_orders
 from tests.harness import line, make_bridge, v2026_order
 
-MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "sp-api-models"
+MODELS = Path(__file__).resolve().parent.parent / "sandbox" / "amazon" / "models"  # Amazon's, unmodified
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ from bridge.magento.models import Country, CustomerRef, Product, Region, StoreVi
 from bridge.order_settings import OrderNumberSource, OrderSettings
 from sandbox.magento.directory import country as twin_country
 
-MODELS = Path("/work/shared/reference/sp-api-models/orders_2026-01-01.json")
+# Amazon's model JSON, shipped unmodified with the Amazon twin.
+MODELS = Path(__file__).resolve().parents[1] / "sandbox" / "amazon" / "models" / "orders_2026-01-01.json"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 D = Decimal
 LINKS = OrderLinks(view_url="http://admin.test/orders/X", list_url="http://admin.test/orders")
