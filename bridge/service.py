@@ -101,9 +101,13 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
         run = session.get(SyncRun, run_id)
         run.result = "ok"
         run.finished_at = utcnow()
-        run.imported = linked
+        # Of the orders due in this run: how many are imported now (linked, or imported in-process) and how
+        # many wait in error. With RQ the imports finish after the run; the admin counts those live.
+        states = _states(session, store_id, due)
+        run.imported = states.get(ImportState.IMPORTED.value, 0)
+        run.errors = states.get(ImportState.ERROR.value, 0)
         if pulled.rejected:
-            run.errors = len(pulled.rejected)
+            run.errors += len(pulled.rejected)
             run.error_text = f"{len(pulled.rejected)} Amazon orders could not be read: " + "; ".join(pulled.rejected)
     log.info(
         "store %s: %d orders seen (%d new), %d due for import, %d linked to existing Commerce orders",
@@ -112,13 +116,18 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
     return StoreSyncResult(code, pulled.orders_seen, pulled.new, due, linked, run_id)
 
 
-def record_import_counts(runtime: Runtime, run_id: int, store_id: int) -> None:
-    """After in-process imports: how many orders of the store are imported and in error now."""
-    with runtime.db.session() as session:
-        run = session.get(SyncRun, run_id)
-        counts = import_counts(session, store_id)
-        run.imported = counts.get(ImportState.IMPORTED.value, 0)
-        run.errors = counts.get(ImportState.ERROR.value, 0)
+def _states(session, store_id: int, amazon_order_ids: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for start in range(0, len(amazon_order_ids), 500):
+        rows = session.execute(
+            select(AmazonOrderRecord.import_state, func.count())
+            .where(AmazonOrderRecord.store_id == store_id,
+                   AmazonOrderRecord.amazon_order_id.in_(amazon_order_ids[start : start + 500]))
+            .group_by(AmazonOrderRecord.import_state)
+        ).all()
+        for state, n in rows:
+            counts[state] = counts.get(state, 0) + n
+    return counts
 
 
 def import_counts(session, store_id: int | None = None) -> dict[str, int]:

@@ -34,7 +34,7 @@ def _logging(level: str) -> None:
 @click.pass_context
 def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None:
     """Sync one store: pull Amazon changes and import due orders (in-process with --once, else as jobs)."""
-    from bridge.service import make_importer, record_import_counts, sync_store
+    from bridge.service import make_importer, sync_store
     from bridge.storage.stores import StoreError, get_store
 
     _logging(log_level)
@@ -62,7 +62,6 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
 
     result = sync_store(rt, store_id, dispatch=dispatch, importer=importer)
     if once:
-        record_import_counts(rt, result.run_id, store_id)
         click.echo(
             f"store {result.store_code}: {result.orders_seen} orders seen, {len(result.due)} due, "
             f"{counts['imported']} imported, {counts['error']} in error"

@@ -198,7 +198,7 @@ def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port
         click.echo(f"Seeded {len(catalog)} products in Magento and {len(orders)} orders in Amazon "
                    f"(a few with unknown SKUs, one product out of stock).")
 
-        password = secrets.token_urlsafe(12)
+        password = secrets.token_urlsafe(12)  # generated per run: no default password anywhere
         _create_demo_admin(runtime, password)
         admin_app = _admin_app(runtime)
         if admin_app is not None:
@@ -260,12 +260,10 @@ def _imported_example_query():
 
 
 def _create_demo_admin(runtime, password: str) -> None:
-    from werkzeug.security import generate_password_hash
-
-    from bridge.storage.models import User
+    from admin_ui.users import create_user
 
     with runtime.db.session() as session:
-        session.add(User(username="demo", password_hash=generate_password_hash(password), role="admin"))
+        create_user(session, "demo", "admin", password)
 
 
 def _admin_app(runtime):

@@ -9,10 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bridge.importer.pipeline import ImportDeferred
 from bridge.service import make_importer
-from bridge.storage.models import ImportState, SkuMapping
+from bridge.storage.models import ImportState, SkuMapping, SyncRun
 from sandbox.amazon.generator import generate_catalog, generate_orders
 from tests.harness import line, make_bridge, v2026_order
 
@@ -59,6 +60,10 @@ def test_an_unshipped_order_becomes_one_commerce_order_with_amazons_numbers(brid
     assert record.import_state == ImportState.IMPORTED.value
     assert record.magento_increment_id == full["increment_id"]
     assert [e.kind for e in record.events][:2] == ["received", "linked"]
+
+    with bridge.runtime.db.session() as session:
+        run = session.scalars(select(SyncRun).order_by(SyncRun.id.desc())).first()
+        assert (run.result, run.orders_seen, run.imported, run.errors) == ("ok", 1, 1, 0)
 
     bridge.sync()  # the same order again: still one Commerce order
     assert len(bridge.magento_orders(ext_order_id="111-0000001-0000001")) == 1
