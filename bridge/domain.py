@@ -7,7 +7,7 @@ one place (`bridge.importer.order_builder`); nothing else reads raw API dicts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -69,6 +69,19 @@ class Address:
     @property
     def street(self) -> list[str]:
         return [line for line in (self.line1, self.line2, self.line3) if line]
+
+    def corrected(self, override: dict[str, str | None] | None) -> Address:
+        """This address with an operator's corrections (only the editable fields; blanks clear a field)."""
+        if not override:
+            return self
+        changes = {k: (v.strip() or None) if isinstance(v, str) else v
+                   for k, v in override.items() if k in EDITABLE_ADDRESS_FIELDS}
+        return replace(self, **changes)
+
+
+# What an operator may correct on Amazon Order Details (ASC: address 1-3, city, region, postal code,
+# country), plus the recipient's name and phone, which are as often wrong.
+EDITABLE_ADDRESS_FIELDS = ("name", "line1", "line2", "line3", "city", "region", "postal_code", "country_code", "phone")
 
 
 @dataclass(frozen=True, slots=True)

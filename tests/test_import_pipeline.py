@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bridge.importer.pipeline import ImportDeferred
 from bridge.service import make_importer
-from bridge.storage.models import ImportState, SkuMapping, SyncRun
+from bridge.storage.models import AmazonOrderRecord, ImportState, SkuMapping, SyncRun
 from sandbox.amazon.generator import generate_catalog, generate_orders
 from tests.harness import line, make_bridge, v2026_order
 
@@ -264,3 +264,25 @@ def test_an_unreadable_amazon_order_waits_in_error_and_the_rest_import(bridge):
     assert record.import_state == ImportState.ERROR.value
     assert record.notes.startswith("Cannot read this order from Amazon")
     assert "quantityOrdered" in record.notes
+
+
+def test_an_operators_address_correction_is_used_and_survives_later_syncs(bridge):
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.set_settings(import_enabled=False)  # hold the import while the address is fixed
+    bridge.seed_amazon([v2026_order("111-0000012-0000001")])
+    bridge.sync()
+    with bridge.runtime.db.session() as session:
+        record = session.query(AmazonOrderRecord).filter_by(amazon_order_id="111-0000012-0000001").one()
+        record.address_override = {"line1": "500 Pine Street", "line2": "Suite 4", "city": "Portland",
+                                   "region": "Oregon", "postal_code": "97204"}
+    bridge.sync()  # Amazon's snapshot is read again; the correction stays
+    assert bridge.record("111-0000012-0000001").address_override["city"] == "Portland"
+
+    bridge.set_settings(import_enabled=True)
+    bridge.sync()
+
+    [order] = bridge.magento_orders()
+    full = bridge.magento_order(order["entity_id"])
+    shipping = full["extension_attributes"]["shipping_assignments"][0]["shipping"]["address"]
+    assert shipping["street"] == ["500 Pine Street", "Suite 4"]
+    assert (shipping["city"], shipping["postcode"], shipping["region_id"]) == ("Portland", "97204", 49)

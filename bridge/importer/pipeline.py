@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bridge.amazon.errors import AmazonDataError
 from bridge.amazon.mapping import order_from_v2026
-from bridge.domain import AmazonOrder
+from bridge.domain import Address, AmazonOrder
 from bridge.importer.order_builder import OrderBuildError, build_order_payload, placeholder_email, split_name
 from bridge.importer.regions import RegionResolver
 from bridge.importer.rules import decide
@@ -182,6 +182,10 @@ class OrderImporter:
                 order = order_from_v2026(record.snapshot)
             except AmazonDataError as exc:
                 return self._park(session, record, f"Cannot read this order from Amazon: {exc}", actor)
+            if record.address_override:
+                order = replace(
+                    order, shipping_address=(order.shipping_address or Address()).corrected(record.address_override)
+                )
             decision = decide(order, settings, ImportState(record.import_state))
             if decision.state not in (ImportState.QUEUED, ImportState.ERROR):
                 record.import_state = decision.state.value

@@ -224,6 +224,9 @@ class AmazonOrderRecord(Base):
     latest_ship_date: Mapped[datetime | None] = mapped_column()
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)  # Amazon's JSON as last received (v2026 shape)
     snapshot_version: Mapped[str] = mapped_column(String(16), default="2026-01-01")
+    # Shipping address fields corrected by an operator (ASC's editable address on Amazon Order Details);
+    # kept apart from the snapshot so a sync never overwrites them, and used when the order is created.
+    address_override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     import_state: Mapped[str] = mapped_column(String(16), default=ImportState.WAITING.value)
     notes: Mapped[str | None] = mapped_column(Text)  # ASC's "Order Notes" / "Last Action"
