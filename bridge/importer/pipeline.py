@@ -237,7 +237,7 @@ class OrderImporter:
         if record.create_attempts:
             existing = magento.find_orders_by_ext_order_ids([order.amazon_order_id]).get(order.amazon_order_id)
             if existing is not None:
-                self._link(session, record, existing, f"Found existing Commerce order #{existing.increment_id}")
+                self._link(session, record, existing, f"Found existing Commerce order #{existing.increment_id}", actor)
                 return False
         payload = self._build(session, store, settings, order, magento)
         record.create_attempts = (record.create_attempts or 0) + 1
@@ -251,15 +251,15 @@ class OrderImporter:
             existing = magento.find_orders_by_ext_order_ids([order.amazon_order_id]).get(order.amazon_order_id)
             if existing is None:
                 raise
-            self._link(session, record, existing, "Create response lost; found the saved Commerce order")
+            self._link(session, record, existing, "Create response lost; found the saved Commerce order", actor)
             return False
-        self._link(session, record, ref, f"Created Commerce order #{ref.increment_id}")
+        self._link(session, record, ref, f"Created Commerce order #{ref.increment_id}", actor)
         return True
 
-    def _link(self, session: Session, record: AmazonOrderRecord, ref, message: str) -> None:
+    def _link(self, session: Session, record: AmazonOrderRecord, ref, message: str, actor: str) -> None:
         record.magento_entity_id = ref.entity_id
         record.magento_increment_id = ref.increment_id
-        add_event(record, "linked", message + ".")
+        add_event(record, "linked", message + ".", actor)
         session.commit()  # the link must survive whatever happens next
 
     def _build(self, session, store, settings: OrderSettings, order: AmazonOrder, magento) -> dict:
