@@ -21,8 +21,9 @@ MODELS = Path(__file__).resolve().parent.parent / "sandbox" / "amazon" / "models
 
 
 @pytest.fixture
-def bridge(sqlite_url, redis_url, magento_twin, amazon_twin, monkeypatch):
-    b = make_bridge(database_url=sqlite_url, redis_url=redis_url, magento=magento_twin, amazon=amazon_twin,
+def bridge(database_url, redis_url, magento_twin, amazon_twin, monkeypatch):
+    """The whole pipeline, on SQLite and again on PostgreSQL."""
+    b = make_bridge(database_url=database_url, redis_url=redis_url, magento=magento_twin, amazon=amazon_twin,
                     monkeypatch=monkeypatch)
     yield b
     b.runtime.close()
