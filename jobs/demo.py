@@ -9,6 +9,7 @@ and where to look. `--once` exits after the first full sync with `imported N of 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import shutil
@@ -23,7 +24,7 @@ from pathlib import Path
 import click
 import redis as redis_lib
 
-DEMO_REDIS_URL = "redis://127.0.0.1:6379/9"
+DEMO_REDIS_URL = os.environ.get("AMAZON_BRIDGE_DEMO_REDIS", "redis://127.0.0.1:6379/9")
 MARKETPLACE_US = "ATVPDKIKX0DER"
 REFRESH_TOKEN_ENV = "AMAZON_REFRESH_TOKEN_DEMO_US"  # noqa: S105 - a variable name, not a secret
 
@@ -143,6 +144,7 @@ def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port
     from sandbox.magento.testing import start_magento_twin
     from sandbox.server import ServerThread
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the twins' request log would drown the story
     work = Path(workdir).resolve()
     if work.exists():
         shutil.rmtree(work)
