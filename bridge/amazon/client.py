@@ -166,7 +166,8 @@ class RedisAccessTokenCache(AccessTokenCache):
         # Single flight: when many work-horses start with an empty cache, one asks LWA, the others wait
         # briefly for its token. The lock expires by itself, so a crashed holder blocks nobody for long.
         lock_key = f"{self.key}:lock"
-        if not self.redis.set(lock_key, "1", nx=True, ex=max(int(self.timeout) + 5, 10)):
+        holds_lock = bool(self.redis.set(lock_key, "1", nx=True, ex=max(int(self.timeout) + 5, 10)))
+        if not holds_lock:
             deadline = time.monotonic() + self.timeout
             while time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -174,7 +175,13 @@ class RedisAccessTokenCache(AccessTokenCache):
                 if token is not None:
                     return token
                 if not self.redis.exists(lock_key):
-                    break
+                    # The holder finished (or died): it may have stored its token just before letting go.
+                    token = self._from_redis()
+                    if token is not None:
+                        return token
+                    holds_lock = bool(self.redis.set(lock_key, "1", nx=True, ex=max(int(self.timeout) + 5, 10)))
+                    if holds_lock:
+                        break
         try:
             return self.request_new_token(
                 self.client_id,
@@ -185,7 +192,8 @@ class RedisAccessTokenCache(AccessTokenCache):
                 self.oauth_endpoint,
             )
         finally:
-            self.redis.delete(lock_key)
+            if holds_lock:  # never release another worker's lock
+                self.redis.delete(lock_key)
 
     def _from_redis(self) -> str | None:
         cached = self.redis.get(self.key)
