@@ -43,7 +43,8 @@ TOOLTIPS = {
     "Magento Order Number as the order source to prevent any incompatibilities with Amazon order numbers.",
     "order_number_prefix": "Put before the Amazon order number in the Commerce order number, e.g. AMZ-.",
     "reserve_pending": "Determines whether pending order will place a reserve on the Magento available quantity - "
-    "thus reducing by the sold quantity.",
+    "thus reducing by the sold quantity. Applies when Stock Handling decrements source quantities; a reserved "
+    "order that Amazon cancels before import gives its quantity back.",
     "stock_handling": "Orders created over Magento's REST API get no stock reservation. Choose whether the bridge "
     "subtracts the ordered quantity from the source once per merchant-fulfilled order. Never done for FBA.",
     "order_status_mode": "Use Magento's default processing status, or a custom one.",

@@ -14,7 +14,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bridge.importer.pipeline import OrderImporter
+from bridge.order_settings import StockHandling
 from bridge.runtime import Runtime
+from bridge.stock import reconcile_reservations
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, SyncRun, utcnow
 from bridge.storage.orders import due_for_import
 from bridge.storage.stores import order_settings
@@ -82,6 +84,8 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
         settings = order_settings(store.order_settings)
     try:
         pulled = pull_changes(runtime.db.sessionmaker, store_id, amazon, runtime.settings.sync, run_id=run_id)
+        if settings.stock_handling is StockHandling.DECREMENT_SOURCE:
+            reconcile_reservations(runtime.db.sessionmaker, store_id, runtime.magento_client(settings.store_view_code))
         due: list[str] = []
         linked = 0
         if settings.import_enabled:

@@ -287,3 +287,42 @@ def test_an_operators_address_correction_is_used_and_survives_later_syncs(bridge
     shipping = full["extension_attributes"]["shipping_assignments"][0]["shipping"]["address"]
     assert shipping["street"] == ["500 Pine Street", "Suite 4"]
     assert (shipping["city"], shipping["postcode"], shipping["region_id"]) == ("Portland", "97204", 49)
+
+
+def source_quantity(bridge, sku: str) -> Decimal:
+    response = bridge.magento.session().get(
+        f"{bridge.magento.url}/rest/V1/inventory/source-items",
+        params={"searchCriteria[filter_groups][0][filters][0][field]": "sku",
+                "searchCriteria[filter_groups][0][filters][0][value]": sku}, timeout=30)
+    return D(response.json()["items"][0]["quantity"])
+
+
+def test_stock_is_reserved_for_pending_orders_once_and_given_back_when_amazon_cancels(bridge):
+    bridge.set_settings(stock_handling="decrement_source", reserve_pending=True)
+    bridge.add_products([("SKU-1", "Thing", "10.00")], qty=100)
+    items = [line("SKU-1", "Thing", "2", "10.00")]
+    bridge.seed_amazon([v2026_order("111-0000013-0000001", status="PENDING", items=items),
+                        v2026_order("111-0000013-0000002", status="PENDING", items=items)])
+    bridge.sync()
+    assert source_quantity(bridge, "SKU-1") == 96  # both Pending orders reserved
+    assert bridge.record("111-0000013-0000001").notes == "Inventory reserved"
+
+    bridge.amazon.set_status("111-0000013-0000001", "UNSHIPPED")
+    bridge.amazon.set_status("111-0000013-0000002", "CANCELLED", cancelledBy="BUYER", reason="Changed my mind")
+    bridge.amazon.advance_clock(180)
+    bridge.sync()
+
+    assert [o["ext_order_id"] for o in bridge.magento_orders()] == ["111-0000013-0000001"]
+    assert source_quantity(bridge, "SKU-1") == 98  # created without a second decrement; the cancel gave 2 back
+    bridge.sync()
+    assert source_quantity(bridge, "SKU-1") == 98
+
+
+def test_new_mfn_orders_decrement_the_source_once(bridge):
+    bridge.set_settings(stock_handling="decrement_source", reserve_pending=False)
+    bridge.add_products([("SKU-1", "Thing", "10.00")], qty=100)
+    bridge.seed_amazon([v2026_order("111-0000014-0000001", items=[line("SKU-1", "Thing", "3", "10.00")]),
+                        v2026_order("111-0000014-0000002", status="PENDING")])
+    bridge.sync()
+    bridge.sync()
+    assert source_quantity(bridge, "SKU-1") == 97
