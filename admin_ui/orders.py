@@ -29,6 +29,7 @@ from bridge.storage.models import (
 )
 
 from . import get_runtime, get_settings
+from .address_form import AddressForm, address_rows, amazon_address, current_address
 from .auth import require_role, safe_next
 from .banners import selected_store
 from .extensions import db
@@ -289,7 +290,11 @@ def cancel_action(record: AmazonOrderRecord) -> OutboundAction | None:
 @bp.route("/orders/<amazon_order_id>")
 def detail(amazon_order_id: str):
     """Amazon Order Details: the order, its items, tracking and the bridge's full history of it."""
-    record = find_order(amazon_order_id)
+    return render_detail(find_order(amazon_order_id))
+
+
+def render_detail(record: AmazonOrderRecord, address_form: AddressForm | None = None) -> str:
+    """The details page; `address_form` carries a rejected address edit back with its errors."""
     store = record.store
     actions = list(
         db.session.scalars(
@@ -302,6 +307,10 @@ def detail(amazon_order_id: str):
     snap = details(record.snapshot)
     titles = {item.order_item_id: item.title for item in record.items}
     missing_skus = _missing_skus(record)
+    amazon = amazon_address(record.snapshot)
+    can_operate = current_user.can(Role.OPERATOR)
+    if address_form is None and can_operate:
+        address_form = AddressForm(formdata=None, data=current_address(amazon, record.address_override))
     return render_template(
         "orders/detail.html",
         record=record,
@@ -314,8 +323,22 @@ def detail(amazon_order_id: str):
         missing_skus=missing_skus,
         magento_url=magento_order_url(record),
         seller_central=seller_central_url(store, record.amazon_order_id),
-        can_operate=current_user.can(Role.OPERATOR),
+        can_operate=can_operate,
         can_admin=current_user.can(Role.ADMIN),
+        address_form=address_form if can_operate else None,
+        address_rows=address_rows(amazon, record.address_override),
+        commerce_note=commerce_order_note(record),
+    )
+
+
+def commerce_order_note(record: AmazonOrderRecord) -> str | None:
+    """Once the Commerce order exists, a correction here no longer reaches it: say so, plainly."""
+    if record.magento_entity_id is None:
+        return None
+    number = record.magento_increment_id or record.magento_entity_id
+    return (
+        f"The Commerce order #{number} already exists; this correction applies to the bridge's record only — "
+        "change the address on the Commerce order in Magento too."
     )
 
 

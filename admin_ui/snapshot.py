@@ -54,6 +54,7 @@ class SnapshotDetails:
     earliest_ship_date: datetime | None = None
     address_lines: list[str] = field(default_factory=list)
     ship_name: str | None = None
+    ship_company: str | None = None
     ship_phone: str | None = None
     address_type: str | None = None
     packages: list[Package] = field(default_factory=list)
@@ -105,6 +106,7 @@ def details(snapshot: dict[str, Any] | None) -> SnapshotDetails:
             address.get("countryCode"),
         ),
         ship_name=_text(address.get("name")),
+        ship_company=_text(address.get("companyName")),
         ship_phone=_text(address.get("phone")),
         address_type=_text(address.get("addressType")),
         packages=packages,

@@ -25,4 +25,18 @@ document.addEventListener("DOMContentLoaded", function () {
     };
     toggle.addEventListener("change", apply);
   });
+  // Amazon Order Details: Save Order (tied to the form by form=) stays disabled until a field differs from
+  // the saved value in its data-saved. Without this script the buttons are simply enabled.
+  document.querySelectorAll("form[data-needs-change-form]").forEach(function (form) {
+    var buttons = document.querySelectorAll("button[data-needs-change][form='" + form.id + "']");
+    var inputs = form.querySelectorAll("input[data-saved]");
+    var update = function () {
+      var changed = Array.prototype.some.call(inputs, function (input) {
+        return input.value !== input.getAttribute("data-saved");
+      });
+      buttons.forEach(function (button) { button.disabled = !changed; });
+    };
+    form.addEventListener("input", update);
+    update();
+  });
 });

@@ -1,0 +1,116 @@
+"""Save Order on Amazon Order Details: an operator corrects the shipping address, or resets it to Amazon's.
+
+Only fields that differ from Amazon's snapshot are kept (`address_override`); the importer applies them when
+it creates the Commerce order, and syncs never overwrite them. The order's history names who changed which
+fields, never the values: they are the buyer's personal data and the history is shown to every viewer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+
+from bridge.storage.models import AmazonOrderRecord, ImportState, OrderEvent, Role
+
+from .address_form import AddressForm, amazon_address, changed_fields, current_address, describe, override_for
+from .auth import require_role
+from .extensions import db
+from .orders import commerce_order_note, find_order, render_detail, request_retry
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("address", __name__)
+
+
+def _detail_url(record: AmazonOrderRecord) -> str:
+    return url_for("orders.detail", amazon_order_id=record.amazon_order_id, store=record.store.code)
+
+
+def _note_commerce_order(record: AmazonOrderRecord) -> None:
+    note = commerce_order_note(record)
+    if note:
+        flash(note, "warning")
+
+
+def _retry(record: AmazonOrderRecord) -> None:
+    """Queue the import again, as *Retry import* does, once the corrected address is saved."""
+    if record.import_state != ImportState.ERROR.value:
+        flash(f"Order {record.amazon_order_id} is not in error; nothing to retry.", "warning")
+    elif request_retry(record, current_user.username):
+        flash(f"Import of order {record.amazon_order_id} is queued.", "success")
+    else:
+        flash(
+            f"Order {record.amazon_order_id} is marked for import, but the job queue did not answer; "
+            "the next sync will import it.",
+            "warning",
+        )
+
+
+@bp.route("/orders/<amazon_order_id>/address", methods=["POST"])
+@require_role(Role.OPERATOR)
+def save(amazon_order_id: str):
+    """Save Order: keep the fields that differ from Amazon's; optionally retry an import in error."""
+    record = find_order(amazon_order_id)
+    form = AddressForm()
+    if not form.validate_on_submit():
+        flash("The address is not saved; correct the fields marked below.", "error")
+        return render_detail(record, address_form=form), 400
+
+    amazon = amazon_address(record.snapshot)
+    before = current_address(amazon, record.address_override)
+    submitted = form.values()
+    changed = changed_fields(before, current_address(amazon, submitted))
+    if changed:
+        override = override_for(amazon, submitted)
+        record.address_override = override or None  # a new object, so the JSON column is written
+        db.session.add(
+            OrderEvent(
+                order_id=record.id,
+                kind="address_corrected",
+                message=f"Shipping address corrected; fields changed: {describe(changed)}.",
+                actor=current_user.username,
+            )
+        )
+        db.session.commit()
+        log.info(
+            "shipping address of %s corrected by %s (fields: %s)",
+            record.amazon_order_id,
+            current_user.username,
+            ", ".join(changed),
+        )
+        flash(f"The shipping address of order {record.amazon_order_id} is saved ({describe(changed)}).", "success")
+        _note_commerce_order(record)
+    else:
+        flash("Nothing to save: the shipping address is unchanged.", "notice")
+    if request.form.get("then") == "retry":
+        _retry(record)
+    return redirect(_detail_url(record))
+
+
+@bp.route("/orders/<amazon_order_id>/address/reset", methods=["POST"])
+@require_role(Role.OPERATOR)
+def reset(amazon_order_id: str):
+    """Reset to Amazon's address: drop every correction."""
+    record = find_order(amazon_order_id)
+    amazon = amazon_address(record.snapshot)
+    changed = changed_fields(current_address(amazon, record.address_override), amazon)
+    if not record.address_override:
+        flash("The shipping address is Amazon's already.", "notice")
+        return redirect(_detail_url(record))
+    record.address_override = None
+    db.session.add(
+        OrderEvent(
+            order_id=record.id,
+            kind="address_reset",
+            message="Shipping address reset to Amazon's"
+            + (f"; fields changed back: {describe(changed)}." if changed else "."),
+            actor=current_user.username,
+        )
+    )
+    db.session.commit()
+    log.info("shipping address of %s reset to Amazon's by %s", record.amazon_order_id, current_user.username)
+    flash(f"The shipping address of order {record.amazon_order_id} is Amazon's again.", "success")
+    _note_commerce_order(record)
+    return redirect(_detail_url(record))
