@@ -41,8 +41,13 @@ class PullResult:
 
 def initial_cursor(store: Store, settings: SyncSettings) -> datetime:
     """Where a new store's first pass starts: a look-back before it was connected, so recent orders are
-    listed (and shown) even though ASC's rule keeps them from being created."""
-    return store.connected_at - timedelta(days=settings.initial_lookback_days)
+    listed (and shown) even though ASC's rule keeps them from being created; earlier still when the
+    merchant set an *import from* date further back, since those orders are meant to be created."""
+    start = store.connected_at - timedelta(days=settings.initial_lookback_days)
+    import_from = store.order_settings.import_from if store.order_settings else None
+    if import_from is not None and import_from < start:
+        start = import_from
+    return start
 
 
 def pull_changes(
