@@ -198,15 +198,25 @@ def list_orders(store_id: int, filters: OrderFilters, sort: str, direction: str,
     return Page([by_id[i] for i in ids if i in by_id], total, page, per_page)
 
 
+def non_empty(args: dict[str, Any]) -> dict[str, Any]:
+    """Query parameters without the empty ones the filter form submits (`from=&to=`)."""
+    clean: dict[str, Any] = {}
+    for key, value in args.items():
+        values = [v for v in (value if isinstance(value, list | tuple) else [value]) if str(v) != ""]
+        if values:
+            clean[key] = values
+    return clean
+
+
 def query_url(endpoint: str, args: dict[str, Any], **changes: Any) -> str:
-    """The current list URL with some query parameters changed (None removes one)."""
+    """The current list URL with some query parameters changed (None removes one); empty ones are left out."""
     merged = {k: v for k, v in args.items()}
     for key, value in changes.items():
         if value is None:
             merged.pop(key, None)
         else:
             merged[key] = value
-    query = urlencode(merged, doseq=True)
+    query = urlencode(non_empty(merged), doseq=True)
     return url_for(endpoint) + (f"?{query}" if query else "")
 
 
@@ -240,6 +250,9 @@ def recent():
 @bp.route("/orders")
 def all_orders():
     """All Orders: filters, sorting and server-side pagination (the link target *View all Amazon Orders*)."""
+    raw = request.args.to_dict(flat=False)
+    if non_empty(raw) != raw:  # the filter form sends every field: show (and share) the URL without the blanks
+        return redirect(query_url("orders.all_orders", raw))
     store = selected_store()
     filters = OrderFilters.from_args(request.args)
     sort = request.args.get("sort", "purchase_date")

@@ -237,6 +237,35 @@ def test_filters_survive_paging_and_sorting_links(h):
     assert "Status: Shipped" in html  # the chip
 
 
+def test_a_filter_form_submission_with_empty_fields_lands_on_the_clean_url(h):
+    seed_grid(h)
+    client = h.client("viewer")
+    submitted = (
+        "/orders?store=us&sort=purchase_date&dir=desc&from=&to=&order_number=&buyer=alice"
+        "&total_min=&total_max=&status=Unshipped&status=&import_state="
+    )
+    response = client.get(submitted)
+    assert response.status_code == 302
+    assert response.location == "/orders?store=us&sort=purchase_date&dir=desc&buyer=alice&status=Unshipped"
+    html = client.get(response.location).get_data(as_text=True)
+    assert order_numbers(html)
+    links = re.findall(r'href="(/orders\?[^"]*)"', html)
+    assert links and not [link for link in links if re.search(r"=(&amp;|$)", link)]
+    remove_buyer = re.search(r'<a href="([^"]+)" aria-label="Remove filter Buyer', html).group(1)
+    assert remove_buyer == "/orders?store=us&amp;sort=purchase_date&amp;dir=desc&amp;status=Unshipped"
+    assert client.get("/orders?store=us&buyer=alice").status_code == 200  # already clean: no redirect
+    assert client.get("/orders").status_code == 200
+
+
+def test_query_url_leaves_out_empty_parameters(h):
+    from admin_ui.orders import query_url
+
+    with h.app.test_request_context():
+        args = {"store": ["us"], "from": [""], "status": ["Shipped", ""], "buyer": ["ada"]}
+        assert query_url("orders.all_orders", args, buyer=None, page=2) == "/orders?store=us&status=Shipped&page=2"
+        assert query_url("orders.all_orders", {"from": [""]}) == "/orders"
+
+
 # -- Amazon Order Details -----------------------------------------------------------------------------------
 
 
