@@ -112,6 +112,10 @@ def create_app(
 
     app.context_processor(banners)
 
+    from .logs import install_access_log_filter
+
+    install_access_log_filter()
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         """A form without a valid token is refused: it may have been posted by another site."""
