@@ -340,17 +340,19 @@ def render_detail(record: AmazonOrderRecord, address_form: AddressForm | None = 
         can_admin=current_user.can(Role.ADMIN),
         address_form=address_form if can_operate else None,
         address_rows=address_rows(amazon, record.address_override),
-        commerce_note=commerce_order_note(record),
+        commerce_note=commerce_order_note(record, saved=False),
     )
 
 
-def commerce_order_note(record: AmazonOrderRecord) -> str | None:
-    """Once the Commerce order exists, a correction here no longer reaches it: say so, plainly."""
+def commerce_order_note(record: AmazonOrderRecord, *, saved: bool = True) -> str | None:
+    """Once the Commerce order exists, a correction here no longer reaches it: say so, plainly (after saving,
+    and on the page before anyone edits)."""
     if record.magento_entity_id is None:
         return None
     number = record.magento_increment_id or record.magento_entity_id
+    what = "this correction applies" if saved else "corrections made here apply"
     return (
-        f"The Commerce order #{number} already exists; this correction applies to the bridge's record only — "
+        f"The Commerce order #{number} already exists; {what} to the bridge's record only — "
         "change the address on the Commerce order in Magento too."
     )
 

@@ -232,7 +232,11 @@ def test_hostile_values_are_escaped_when_shown_again(h):
 def test_commerce_order_exists_note(h):
     h.add_order(h.store_id, ORDER, import_state="imported", magento_entity_id=42, magento_increment_id="000000042")
     client = h.client("operator")
-    assert str(escape(NOTE)) in client.get(f"/orders/{ORDER}").get_data(as_text=True)
+    page = client.get(f"/orders/{ORDER}").get_data(as_text=True)
+    assert (
+        "The Commerce order #000000042 already exists; corrections made here apply to the bridge&#39;s record only"
+        in page
+    )
     response = client.post(f"/orders/{ORDER}/address", form(city="Portland"), follow_redirects=True)
     html = response.get_data(as_text=True)
     assert f'<div class="message message-warning" role="status">{escape(NOTE)}</div>' in html
@@ -338,4 +342,4 @@ def test_correction_made_while_import_is_held_reaches_magento(live):
     assert shipping["region_id"] == 49  # Oregon in Magento's directory
     # now that the Commerce order exists, the page says a later correction won't reach it
     page = client.get(f"/orders/{order}").get_data(as_text=True)
-    assert f"The Commerce order #{record.magento_increment_id} already exists" in page
+    assert f"The Commerce order #{record.magento_increment_id} already exists; corrections made here" in page
