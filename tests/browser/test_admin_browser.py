@@ -340,6 +340,31 @@ def test_order_in_error_offers_sku_mapping_and_retry(env, page):
     shot(page, "admin-sku-mapping")
 
 
+def test_correct_the_shipping_address(env, page):
+    """Save Order stays disabled until a field changes; after saving, the fields show "(corrected)"."""
+    page.goto(f"{env.admin_url}/orders/{C}")
+    save = page.get_by_role("button", name="Save Order")
+    assert save.is_disabled()
+    page.fill("#city", "Tacoma")
+    assert save.is_enabled()
+    page.fill("#city", "Seattle")  # back to the saved value: nothing to save
+    assert save.is_disabled()
+    page.fill("#city", "Tacoma")
+    page.fill("#postal_code", "98402")
+    save.click()
+    page.wait_for_url(re.compile(rf".*/orders/{C}.*"))
+    assert (
+        f"The shipping address of order {C} is saved (city, postal code)."
+        in page.locator(".message-success").inner_text()
+    )
+    corrected = page.locator(".address-fields dt:has(.corrected)").all_inner_texts()
+    assert corrected == ["Shipping city (corrected)", "Shipping postal code (corrected)"]
+    assert page.locator("#city").input_value() == "Tacoma"
+    assert page.get_by_role("button", name="Save Order").is_disabled()
+    assert env.record(C).address_override == {"city": "Tacoma", "postal_code": "98402"}
+    shot(page, "admin-address-corrected")
+
+
 def test_hostile_values_show_as_text(env, page, dialogs):
     page.goto(f"{env.admin_url}/orders/{E}")
     assert EVIL_NAME in page.locator(".props").first.inner_text()
