@@ -6,30 +6,14 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-from admin_ui.testing import AdminHarness, PrivateRedis
+from admin_ui.testing import AdminHarness
 from bridge.storage.models import SkuMapping, StoreOrderSettings
 from bridge.storage.stores import order_settings
 
 SAVED = "You have successfully saved the order settings."
-
-
-@pytest.fixture(scope="module")
-def private_redis(tmp_path_factory):
-    server = PrivateRedis(str(tmp_path_factory.mktemp("redis")), "redis://127.0.0.1:6379/12").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_url(private_redis):
-    conn = Redis.from_url(private_redis.url)
-    conn.flushdb()
-    conn.close()
-    return private_redis.url
 
 
 @pytest.fixture

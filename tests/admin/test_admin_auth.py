@@ -8,31 +8,14 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from click.testing import CliRunner
-from redis import Redis
 from sqlalchemy import select
 
 from admin_ui import SecretKeyMissing, create_app
 from admin_ui.auth import safe_next
-from admin_ui.testing import PASSWORD, AdminHarness, PrivateRedis, make_settings
+from admin_ui.testing import PASSWORD, AdminHarness, make_settings
 from bridge.storage.models import OutboundAction, User
 
 ORDER = "111-1111111-1111111"
-
-
-@pytest.fixture(scope="module")
-def private_redis(tmp_path_factory):
-    server = PrivateRedis(str(tmp_path_factory.mktemp("redis")), "redis://127.0.0.1:6379/12").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_url(private_redis):
-    """The admin tests' own Redis, emptied before each test."""
-    conn = Redis.from_url(private_redis.url)
-    conn.flushdb()
-    conn.close()
-    return private_redis.url
 
 
 @pytest.fixture

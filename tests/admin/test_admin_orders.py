@@ -8,39 +8,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
 from admin_ui.formatting import money, utc
 from admin_ui.snapshot import details
-from admin_ui.testing import AdminHarness, PrivateRedis, sample_snapshot
+from admin_ui.testing import AdminHarness, sample_snapshot
 from bridge.storage.models import OrderEvent, SyncRun
 
 EVIL_NAME = '<script>alert("buyer")</script><b onmouseover="x()">Bold</b> & Co'
 EVIL_TITLE = "<img src=x onerror=alert(1)><i>Widget</i> \"quoted\" 'single'"
-
-
-@pytest.fixture(scope="module")
-def private_redis(tmp_path_factory):
-    server = PrivateRedis(str(tmp_path_factory.mktemp("redis")), "redis://127.0.0.1:6379/12").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_url(private_redis):
-    conn = Redis.from_url(private_redis.url)
-    conn.flushdb()
-    conn.close()
-    return private_redis.url
-
-
-@pytest.fixture
-def h(sqlite_url, redis_url):
-    harness = AdminHarness(sqlite_url, redis_url)
-    yield harness
-    harness.close()
 
 
 def order_numbers(html: str) -> list[str]:

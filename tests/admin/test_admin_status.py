@@ -8,23 +8,8 @@ import pytest
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 
-from admin_ui.testing import AdminHarness, PrivateRedis
+from admin_ui.testing import AdminHarness
 from bridge.storage.models import SyncCursor, SyncRun
-
-
-@pytest.fixture(scope="module")
-def private_redis(tmp_path_factory):
-    server = PrivateRedis(str(tmp_path_factory.mktemp("redis")), "redis://127.0.0.1:6379/12").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_url(private_redis):
-    conn = Redis.from_url(private_redis.url)
-    conn.flushdb()
-    conn.close()
-    return private_redis.url
 
 
 @pytest.fixture

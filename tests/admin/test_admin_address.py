@@ -10,13 +10,11 @@ from html import unescape
 
 import pytest
 from markupsafe import escape
-from redis import Redis
 from rq import Queue
 
 from admin_ui.address_form import FIELDS, amazon_address, current_address, override_for
-from admin_ui.testing import AdminClient, AdminHarness, PrivateRedis
+from admin_ui.testing import AdminClient, AdminHarness
 from bridge.domain import EDITABLE_ADDRESS_FIELDS, Address
-from tests.conftest import REDIS_URL
 
 ORDER = "111-3333333-4444444"
 AMAZON = {
@@ -35,21 +33,6 @@ NOTE = (
     "The Commerce order #000000042 already exists; this correction applies to the bridge's record only — "
     "change the address on the Commerce order in Magento too."
 )
-
-
-@pytest.fixture(scope="module")
-def private_redis(tmp_path_factory):
-    server = PrivateRedis(str(tmp_path_factory.mktemp("redis")), REDIS_URL).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_url(private_redis):
-    conn = Redis.from_url(private_redis.url)
-    conn.flushdb()
-    conn.close()
-    return private_redis.url
 
 
 @pytest.fixture

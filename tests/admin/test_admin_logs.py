@@ -10,18 +10,10 @@ import requests
 from redis import Redis
 
 from admin_ui.logs import redact_line, redact_query
-from admin_ui.testing import AdminHarness, PrivateRedis, sample_snapshot
-from tests.conftest import REDIS_URL
+from admin_ui.testing import AdminHarness, sample_snapshot
 
 ORDER = "111-5555555-6666666"
 BUYER = "Zelda Quartermaine"
-
-
-@pytest.fixture(scope="module")
-def private_redis(tmp_path_factory):
-    server = PrivateRedis(str(tmp_path_factory.mktemp("redis")), REDIS_URL).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

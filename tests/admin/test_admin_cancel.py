@@ -11,27 +11,12 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-from admin_ui.testing import AdminHarness, PrivateRedis, make_settings
+from admin_ui.testing import AdminHarness, make_settings
 from bridge.amazon.errors import AmazonServerError
 from bridge.domain import CANCEL_REASONS, AmazonStatus
 from bridge.storage.models import OutboundAction
 
 ORDER = "111-2222222-3333333"
-
-
-@pytest.fixture(scope="module")
-def private_redis(tmp_path_factory):
-    server = PrivateRedis(str(tmp_path_factory.mktemp("redis")), "redis://127.0.0.1:6379/12").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_url(private_redis):
-    conn = Redis.from_url(private_redis.url)
-    conn.flushdb()
-    conn.close()
-    return private_redis.url
 
 
 class FakeAmazon:

@@ -9,30 +9,14 @@ from dataclasses import replace
 import pytest
 import requests
 from markupsafe import escape
-from redis import Redis
 
 from admin_ui import create_app
-from admin_ui.testing import AdminClient, PrivateRedis
+from admin_ui.testing import AdminClient
 from admin_ui.users import create_user
 
 EVIL_NAME = '<script>alert("buyer")</script><b>Bold</b> O\'Hara & Co'
 EVIL_TITLE = '<img src=x onerror=alert(1)><a href="javascript:alert(2)">Diver</a> "Deluxe"'
 PASSWORD = "linked test password"
-
-
-@pytest.fixture(scope="module")
-def private_redis(tmp_path_factory):
-    server = PrivateRedis(str(tmp_path_factory.mktemp("redis")), "redis://127.0.0.1:6379/12").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_url(private_redis):
-    conn = Redis.from_url(private_redis.url)
-    conn.flushdb()
-    conn.close()
-    return private_redis.url
 
 
 @pytest.fixture
