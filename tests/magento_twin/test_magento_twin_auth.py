@@ -7,10 +7,10 @@ import time
 
 import pytest
 import requests
-from magento_twin_fixtures import Api, create, criteria, order
 from requests_oauthlib import OAuth1
 
 from sandbox.magento.testing import start_magento_twin
+from tests.magento_twin.payloads import Api, create, criteria, order
 
 NOT_AUTHORIZED = "The consumer isn't authorized to access %resources."
 
@@ -20,12 +20,6 @@ def twin():
     t = start_magento_twin(admin_users={"admin": "admin123"})
     yield t
     t.stop()
-
-
-@pytest.fixture
-def api(twin):
-    twin.reset()
-    return Api(twin)
 
 
 def oauth(twin, **over):

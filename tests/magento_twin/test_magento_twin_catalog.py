@@ -5,10 +5,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from magento_twin_fixtures import Api, create, criteria, order
 
 from sandbox.magento.config import EXAMPLE_EXTRA_VIEWS, default_store_views
 from sandbox.magento.testing import start_magento_twin
+from tests.magento_twin.payloads import create, criteria, order
 
 
 @pytest.fixture(scope="module")
@@ -16,12 +16,6 @@ def twin():
     t = start_magento_twin(store_views=default_store_views() + EXAMPLE_EXTRA_VIEWS)
     yield t
     t.stop()
-
-
-@pytest.fixture
-def api(twin):
-    twin.reset()
-    return Api(twin)
 
 
 def product(sku, **over):

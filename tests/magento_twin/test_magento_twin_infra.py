@@ -7,17 +7,10 @@ import threading
 import pytest
 import requests
 from click.testing import CliRunner
-from magento_twin_fixtures import Api, create, criteria, order
 
 from sandbox.magento.config import load_toml
 from sandbox.magento.testing import start_magento_twin
-
-
-@pytest.fixture(scope="module")
-def twin():
-    t = start_magento_twin()
-    yield t
-    t.stop()
+from tests.magento_twin.payloads import Api, create, criteria, order
 
 
 @pytest.fixture

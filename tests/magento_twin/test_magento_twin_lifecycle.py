@@ -5,22 +5,8 @@ machine rules (canCancel/canInvoice/canShip/canCreditmemo/canHold, StateResolver
 from __future__ import annotations
 
 import pytest
-from magento_twin_fixtures import Api, create, criteria, item, order
 
-from sandbox.magento.testing import start_magento_twin
-
-
-@pytest.fixture(scope="module")
-def twin():
-    t = start_magento_twin()
-    yield t
-    t.stop()
-
-
-@pytest.fixture
-def api(twin):
-    twin.reset()
-    return Api(twin)
+from tests.magento_twin.payloads import create, criteria, item, order
 
 
 def new_order(api, **over):

@@ -4,23 +4,9 @@ OrderListTest, OrderUpdateTest and OrderStatusHistoryAddTest, run over HTTP agai
 from __future__ import annotations
 
 import pytest
-from magento_twin_fixtures import Api, address, create, criteria, item, order, validation_valid_payload
 
 from sandbox.magento.testing import start_magento_twin
-
-
-@pytest.fixture(scope="module")
-def twin():
-    t = start_magento_twin()
-    yield t
-    t.stop()
-
-
-@pytest.fixture
-def api(twin):
-    twin.reset()
-    return Api(twin)
-
+from tests.magento_twin.payloads import Api, address, create, criteria, item, order, validation_valid_payload
 
 # --- OrderCreateTest ------------------------------------------------------------------------------------
 
