@@ -326,3 +326,26 @@ def test_new_mfn_orders_decrement_the_source_once(bridge):
     bridge.sync()
     bridge.sync()
     assert source_quantity(bridge, "SKU-1") == 97
+
+
+def test_an_integration_without_the_create_permission_parks_the_order_with_magentos_words(
+        sqlite_url, redis_url, amazon_twin, monkeypatch):
+    from sandbox.magento.testing import start_magento_twin
+
+    magento = start_magento_twin(acl_resources={"Magento_Sales::actions_view", "Magento_Catalog::products",
+                                                "Magento_Backend::store", "Magento_InventoryApi::source",
+                                                "Magento_InventorySalesApi::stock",
+                                                "Magento_InventoryApi::stock_source_item_assign"})
+    try:
+        bridge = make_bridge(database_url=sqlite_url, redis_url=redis_url, magento=magento, amazon=amazon_twin,
+                             monkeypatch=monkeypatch)
+        bridge.add_products([("SKU-1", "Thing", "10.00")])
+        bridge.seed_amazon([v2026_order("111-0000015-0000001")])
+        bridge.sync()
+        record = bridge.record("111-0000015-0000001")
+        assert record.import_state == ImportState.ERROR.value
+        assert record.notes == ("Cannot create sales order: The consumer isn't authorized to access "
+                                "Magento_Sales::create. (HTTP 401)")
+        bridge.runtime.close()
+    finally:
+        magento.stop()

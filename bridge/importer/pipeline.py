@@ -33,7 +33,7 @@ from bridge.importer.order_builder import OrderBuildError, build_order_payload, 
 from bridge.importer.regions import RegionResolver
 from bridge.importer.rules import decide
 from bridge.links import order_comment, order_links
-from bridge.magento.errors import MagentoError, MagentoInvalidRequest, MagentoTransportError
+from bridge.magento.errors import MagentoAuthError, MagentoError, MagentoInvalidRequest, MagentoTransportError
 from bridge.order_settings import CustomerCreation, OrderSettings, StockHandling
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, utcnow
 from bridge.storage.orders import add_event
@@ -200,8 +200,13 @@ class OrderImporter:
                 self._finish(session, record, settings, order, magento, fresh=created, actor=actor)
             except OrderBuildError as exc:
                 return self._park(session, record, str(exc), actor)
-            except MagentoInvalidRequest as exc:
-                return self._park(session, record, f"Cannot create sales order: {exc}", actor)
+            except (MagentoInvalidRequest, MagentoAuthError) as exc:
+                # Magento said no (validation, missing ACL, bad credentials): a person must act; say what.
+                if record.magento_entity_id is None:
+                    message = f"Cannot create sales order: {exc}"
+                else:
+                    message = f"Commerce order #{record.magento_increment_id} was created, but Magento refused: {exc}"
+                return self._park(session, record, message, actor)
             except MagentoError as exc:
                 add_event(record, "retry", f"Magento did not answer as expected ({exc}); will retry.", actor)
                 session.commit()
