@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 DEFAULT_CLIENT_ID = "amzn1.application-oa2-client.sandboxtwin0000000000000000"
 DEFAULT_CLIENT_SECRET = "amzn1.oa2-cs.v1.sandbox-twin-not-a-secret"  # noqa: S105 - public sandbox default
-DEFAULT_REFRESH_TOKEN = "Atzr|sandbox-twin-refresh-token-seller-1"  # noqa: S105 - public sandbox default
+DEFAULT_REFRESH_TOKEN = "Atzr|sandbox_twin_refresh_token_seller_1"  # noqa: S105 - public sandbox default
 DEFAULT_SELLER_ID = "A2SANDBOXSELLER1"
 
 
