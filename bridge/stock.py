@@ -56,7 +56,6 @@ def reconcile_reservations(session_factory: Callable[[], Session], store_id: int
         settings = order_settings(store.order_settings)
         if settings.stock_handling is not StockHandling.DECREMENT_SOURCE:
             return result
-        catalog_sku = sku_mapper(session, store_id)
         base = select(AmazonOrderRecord).where(
             AmazonOrderRecord.store_id == store_id,
             AmazonOrderRecord.fulfillment_channel == "MFN",
@@ -79,6 +78,7 @@ def reconcile_reservations(session_factory: Callable[[], Session], store_id: int
                 continue  # kept in error by the sync; nothing to count
             record.stock_applied = sign > 0
             session.commit()  # the flag first: at most once
+            catalog_sku = sku_mapper(session, store_id, (item.seller_sku for item in order.items))
             try:
                 for sku, qty in quantities(order, catalog_sku).items():
                     magento.decrement_source_quantity(sku, Decimal(sign * qty))

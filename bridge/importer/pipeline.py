@@ -35,6 +35,7 @@ from bridge.importer.rules import decide
 from bridge.links import order_comment, order_links
 from bridge.magento.errors import MagentoAuthError, MagentoError, MagentoInvalidRequest, MagentoTransportError
 from bridge.order_settings import CustomerCreation, OrderSettings, StockHandling
+from bridge.stock import quantities
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, utcnow
 from bridge.storage.orders import add_event
 from bridge.storage.stores import order_settings, sku_mapper
@@ -268,7 +269,7 @@ class OrderImporter:
         session.commit()  # the link must survive whatever happens next
 
     def _build(self, session, store, settings: OrderSettings, order: AmazonOrder, magento) -> dict:
-        catalog_sku = sku_mapper(session, store.id)
+        catalog_sku = sku_mapper(session, store.id, (item.seller_sku for item in order.items))
         skus = sorted({catalog_sku(item.seller_sku) for item in order.items})
         products = magento.products_by_skus(skus)
         store_view = magento.store_view(settings.store_view_code)
@@ -309,11 +310,7 @@ class OrderImporter:
         )
 
     def _check_salable(self, order: AmazonOrder, catalog_sku, magento) -> None:
-        needed: dict[str, int] = {}
-        for item in order.items:
-            sku = catalog_sku(item.seller_sku)
-            needed[sku] = needed.get(sku, 0) + item.quantity_ordered
-        for sku, qty in needed.items():
+        for sku, qty in quantities(order, catalog_sku).items():
             if not magento.is_salable(sku, Decimal(qty)):
                 raise OrderBuildError(f'Cannot create sales order: Product "{sku}" in order is not salable')
 
@@ -354,7 +351,8 @@ class OrderImporter:
             # At most once: the flag is committed before the change, so a crash can't decrement twice.
             record.stock_applied = True
             session.commit()
-            for sku, qty in _quantities(order, sku_mapper(session, record.store_id)).items():
+            catalog_sku = sku_mapper(session, record.store_id, (item.seller_sku for item in order.items))
+            for sku, qty in quantities(order, catalog_sku).items():
                 magento.decrement_source_quantity(sku, Decimal(qty))
             add_event(record, "stock", "Decremented source quantities for the ordered items.", actor)
             session.commit()
@@ -363,14 +361,6 @@ class OrderImporter:
             record.completed = True
             add_event(record, "completed", "FBA order shipped by Amazon; Commerce order completed.", actor)
             session.commit()
-
-
-def _quantities(order: AmazonOrder, catalog_sku) -> dict[str, int]:
-    quantities: dict[str, int] = {}
-    for item in order.items:
-        sku = catalog_sku(item.seller_sku)
-        quantities[sku] = quantities.get(sku, 0) + item.quantity_ordered
-    return quantities
 
 
 def _has_link_comment(magento_order: dict) -> bool:

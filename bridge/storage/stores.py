@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -96,13 +97,15 @@ def order_settings(row: StoreOrderSettings) -> OrderSettings:
     )
 
 
-def sku_mapper(session: Session, store_id: int):
-    """Seller SKU -> catalog SKU for one store: the mapping when there is one, else the same SKU (ASC)."""
-    mapping = dict(
-        session.execute(
-            select(SkuMapping.seller_sku, SkuMapping.catalog_sku).where(SkuMapping.store_id == store_id)
-        ).all()
-    )
+def sku_mapper(session: Session, store_id: int, seller_skus: Iterable[str] | None = None):
+    """Seller SKU -> catalog SKU for one store: the mapping when there is one, else the same SKU (ASC).
+
+    Pass the SKUs at hand (an order's) to read only their mappings; a store may have thousands.
+    """
+    query = select(SkuMapping.seller_sku, SkuMapping.catalog_sku).where(SkuMapping.store_id == store_id)
+    if seller_skus is not None:
+        query = query.where(SkuMapping.seller_sku.in_(sorted(set(seller_skus))))
+    mapping = dict(session.execute(query).all())
 
     def catalog_sku(seller_sku: str) -> str:
         return mapping.get(seller_sku, seller_sku)
