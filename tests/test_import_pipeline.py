@@ -349,3 +349,15 @@ def test_an_integration_without_the_create_permission_parks_the_order_with_magen
         bridge.runtime.close()
     finally:
         magento.stop()
+
+
+def test_an_order_in_error_imports_at_the_next_sync_once_the_product_exists(bridge):
+    bridge.seed_amazon([v2026_order("111-0000016-0000001", items=[line("NEW-SKU", "New thing", "1", "10.00")])])
+    bridge.sync()
+    assert bridge.record("111-0000016-0000001").import_state == ImportState.ERROR.value
+
+    bridge.add_products([("NEW-SKU", "New thing", "10.00")])  # the merchant creates the product in Magento
+    bridge.sync()  # nothing new from Amazon; the order in error is retried all the same
+
+    assert bridge.record("111-0000016-0000001").import_state == ImportState.IMPORTED.value
+    assert len(bridge.magento_orders()) == 1

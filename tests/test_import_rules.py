@@ -57,3 +57,12 @@ def test_an_order_in_error_stays_in_error_until_a_retry_succeeds_but_a_cancel_sk
 
 def test_an_imported_order_stays_imported_whatever_amazon_says():
     assert decide(make_order(status=S.CANCELED), SETTINGS, I.IMPORTED).state is I.IMPORTED
+
+
+def test_orders_in_error_are_retried_every_sync_then_hourly():
+    from datetime import timedelta as td
+
+    from bridge.importer.pipeline import error_backoff
+
+    assert [error_backoff(n) for n in (1, 2, 12)] == [td(0)] * 3
+    assert error_backoff(13) == td(hours=1)

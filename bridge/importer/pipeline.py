@@ -42,7 +42,7 @@ from bridge.storage.stores import order_settings, sku_mapper
 
 log = logging.getLogger(__name__)
 
-ERROR_BACKOFF_BASE = timedelta(minutes=5)
+ERROR_RETRIES_EVERY_SYNC = 12
 ERROR_BACKOFF_MAX = timedelta(hours=1)
 LINK_COMMENT_MARK = "View or Cancel Amazon Order"
 
@@ -62,7 +62,13 @@ class ImportOutcome:
 
 
 def error_backoff(attempts: int) -> timedelta:
-    return min(ERROR_BACKOFF_BASE * (2 ** max(attempts - 1, 0)), ERROR_BACKOFF_MAX)
+    """How long an order in error waits before the syncs retry it.
+
+    As ASC does, every sync retries it at first; an order still failing after a dozen attempts (an hour at
+    the default five-minute schedule) is retried hourly, so one broken for days does not cost Magento calls
+    every five minutes. *Retry import* and a new SKU mapping retry at once whatever this says.
+    """
+    return timedelta(0) if attempts <= ERROR_RETRIES_EVERY_SYNC else ERROR_BACKOFF_MAX
 
 
 class OrderImporter:
