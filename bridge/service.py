@@ -107,7 +107,7 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
         run.finished_at = utcnow()
         # Of the orders due in this run: how many are imported now (linked, or imported in-process) and how
         # many wait in error. With RQ the imports finish after the run; the admin counts those live.
-        states = _states(session, store_id, due)
+        states = import_counts(session, store_id, due)
         run.imported = states.get(ImportState.IMPORTED.value, 0)
         run.errors = states.get(ImportState.ERROR.value, 0)
         if pulled.rejected:
@@ -120,22 +120,16 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
     return StoreSyncResult(code, pulled.orders_seen, pulled.new, due, linked, run_id)
 
 
-def _states(session, store_id: int, amazon_order_ids: list[str]) -> dict[str, int]:
+def import_counts(session, store_id: int | None = None, amazon_order_ids: list[str] | None = None) -> dict[str, int]:
+    """How many orders are in each import state: all, one store's, or the given orders of one store."""
+    base = select(AmazonOrderRecord.import_state, func.count()).group_by(AmazonOrderRecord.import_state)
+    if store_id is not None:
+        base = base.where(AmazonOrderRecord.store_id == store_id)
+    if amazon_order_ids is None:
+        return dict(session.execute(base).all())
     counts: dict[str, int] = {}
-    for start in range(0, len(amazon_order_ids), 500):
-        rows = session.execute(
-            select(AmazonOrderRecord.import_state, func.count())
-            .where(AmazonOrderRecord.store_id == store_id,
-                   AmazonOrderRecord.amazon_order_id.in_(amazon_order_ids[start : start + 500]))
-            .group_by(AmazonOrderRecord.import_state)
-        ).all()
-        for state, n in rows:
+    for start in range(0, len(amazon_order_ids), 500):  # bounded IN lists
+        chunk = amazon_order_ids[start : start + 500]
+        for state, n in session.execute(base.where(AmazonOrderRecord.amazon_order_id.in_(chunk))).all():
             counts[state] = counts.get(state, 0) + n
     return counts
-
-
-def import_counts(session, store_id: int | None = None) -> dict[str, int]:
-    query = select(AmazonOrderRecord.import_state, func.count()).group_by(AmazonOrderRecord.import_state)
-    if store_id is not None:
-        query = query.where(AmazonOrderRecord.store_id == store_id)
-    return dict(session.execute(query).all())

@@ -154,3 +154,14 @@ def bridge_settings(*, database_url: str, redis_url: str, magento_twin, amazon_t
         ),
         admin=replace(base.admin, public_base_url=admin_url, secret_key="test-secret-key"),
     )
+
+
+@pytest.fixture
+def bridge(sqlite_url, redis_url, magento_twin, amazon_twin, monkeypatch):
+    """The bridge pointed at both twins, with one store (see tests/harness.py); modules may override it."""
+    from tests.harness import make_bridge
+
+    b = make_bridge(database_url=sqlite_url, redis_url=redis_url, magento=magento_twin, amazon=amazon_twin,
+                    monkeypatch=monkeypatch)
+    yield b
+    b.runtime.close()

@@ -9,16 +9,13 @@ from sqlalchemy import func, select
 
 from bridge.storage.models import AmazonOrderRecord, Store, SyncCursor
 from bridge.sync import pull_changes
-from tests.harness import make_bridge, v2026_order
+from tests.harness import v2026_order
 
 
 @pytest.fixture
-def bridge(sqlite_url, redis_url, magento_twin, amazon_twin, monkeypatch):
-    b = make_bridge(database_url=sqlite_url, redis_url=redis_url, magento=magento_twin, amazon=amazon_twin,
-                    monkeypatch=monkeypatch)
-    b.set_settings(import_enabled=False)  # these tests are about reading Amazon, not creating orders
-    yield b
-    b.runtime.close()
+def bridge(bridge):
+    bridge.set_settings(import_enabled=False)  # these tests are about reading Amazon, not creating orders
+    return bridge
 
 
 class Crash(Exception):

@@ -9,24 +9,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from rq import Queue
 from rq.job import Job
 
 from jobs import queues
 from jobs.scheduler import LEADER_KEY, Scheduler
 from sandbox.amazon.generator import generate_catalog, generate_orders
-from tests.harness import REFRESH_TOKEN_ENV, make_bridge, v2026_order
+from tests.harness import REFRESH_TOKEN_ENV, v2026_order
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def bridge(sqlite_url, redis_url, magento_twin, amazon_twin, monkeypatch):
-    b = make_bridge(database_url=sqlite_url, redis_url=redis_url, magento=magento_twin, amazon=amazon_twin,
-                    monkeypatch=monkeypatch)
-    yield b
-    b.runtime.close()
 
 
 def write_config(bridge, path: Path, *, lease_seconds: int = 300) -> dict[str, str]:
