@@ -23,8 +23,8 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from admin_ui.testing import AdminHarness  # noqa: E402
 from bridge.storage.models import AmazonOrderRecord  # noqa: E402
+from tests.admin_support import AdminHarness  # noqa: E402
 
 STATUSES = ["Unshipped", "Shipped", "Shipped", "Shipped", "Pending", "Canceled", "PartiallyShipped"]
 STATES = ["imported", "imported", "imported", "waiting", "error", "skipped", "queued"]

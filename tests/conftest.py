@@ -7,48 +7,36 @@ redis-server binary exists.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import time
 import uuid
 from dataclasses import replace
 
 import pytest
 import redis as redis_lib
 
-REDIS_URL = os.environ.get("AMAZON_BRIDGE_TEST_REDIS", "redis://127.0.0.1:6379/14")
 POSTGRES_URL = os.environ.get("AMAZON_BRIDGE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _redis_answers(url: str) -> bool:
+@pytest.fixture(scope="session")
+def private_redis(tmp_path_factory):
+    """The run's own redis-server on a free port: never the machine's Redis, never another suite's data."""
+    from tests.redis_server import PrivateRedis
+
     try:
-        return bool(redis_lib.Redis.from_url(url, socket_connect_timeout=0.5).ping())
-    except redis_lib.RedisError:
-        return False
+        server = PrivateRedis(str(tmp_path_factory.mktemp("redis"))).start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    """A real Redis: the machine's, or one this suite starts (no persistence) if none answers."""
-    if not _redis_answers(REDIS_URL):
-        server = shutil.which("redis-server")
-        if server is None:
-            pytest.fail(f"no Redis answers at {REDIS_URL} and redis-server is not installed")
-        subprocess.run(
-            [server, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", "", "--appendonly", "no"],
-            check=True,
-        )
-        for _ in range(50):
-            if _redis_answers(REDIS_URL):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("started redis-server but it does not answer")
-    return REDIS_URL
+def redis_url(private_redis) -> str:
+    return private_redis.url
 
 
 @pytest.fixture
 def redis_conn(redis_url):
+    """The private Redis, emptied before and after the test (it is this run's own)."""
     conn = redis_lib.Redis.from_url(redis_url)
     conn.flushdb()
     yield conn

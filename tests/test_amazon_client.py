@@ -39,16 +39,25 @@ from bridge.amazon.feeds import (
 from bridge.config import AmazonSettings
 from bridge.domain import AmazonStatus
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 US = "ATVPDKIKX0DER"
 SCALE = 100.0
 
 
+_REDIS_URL = ""
+
+
+def _redis_url() -> str:
+    """The run's private Redis (set by the `prefix` fixture every test here uses)."""
+    return _REDIS_URL
+
+
 @pytest.fixture
-def prefix():
+def prefix(redis_url):
+    global _REDIS_URL
+    _REDIS_URL = redis_url
     name = f"test:amazon-client:{uuid.uuid4().hex}"
     yield name
-    conn = redis.Redis.from_url(REDIS_URL)
+    conn = redis.Redis.from_url(_redis_url())
     keys = list(conn.scan_iter(f"{name}:*"))
     if keys:
         conn.delete(*keys)
@@ -99,7 +108,7 @@ def _client(twin, prefix, *, settings=None, refresh_token=None, rate_scale=SCALE
         refresh_token=refresh_token or twin.refresh_token,
         seller_id=twin.seller_id,
         marketplace_ids=[US],
-        redis=redis.Redis.from_url(REDIS_URL),  # its own connection, as in another worker process
+        redis=redis.Redis.from_url(_redis_url()),  # its own connection, as in another worker process
         rate_scale=rate_scale,
         sleep=sleep or Sleeper(twin),
         retry=retry,
@@ -132,7 +141,7 @@ def test_token_is_fetched_once_and_shared_through_redis(twin, prefix):
     second.get_order(seeded[0]["orderId"])
     assert first.token_cache.requests_made == 1
     assert second.token_cache.requests_made == 0
-    conn = redis.Redis.from_url(REDIS_URL)
+    conn = redis.Redis.from_url(_redis_url())
     ttl = conn.ttl(first.token_cache.key)
     assert 3400 < ttl <= 3540  # expires_in (3600) - 60
     assert twin.refresh_token not in first.token_cache.key  # keyed by a hash, never the token itself
@@ -443,7 +452,7 @@ def test_no_secrets_or_buyer_data_in_logs(twin, prefix, caplog):
     client = _client(twin, prefix)
     client.search_orders(last_updated_after=_since())
     client.get_order(seeded[0]["orderId"])
-    token = redis.Redis.from_url(REDIS_URL).get(client.token_cache.key).decode()
+    token = redis.Redis.from_url(_redis_url()).get(client.token_cache.key).decode()
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert token not in text
     assert twin.refresh_token not in text and twin.config.client_secret not in text

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-def test_demo_once_imports_generated_orders_and_reports(tmp_path, redis_url):
-    env = dict(os.environ, AMAZON_BRIDGE_DEMO_REDIS=redis_url.rsplit("/", 1)[0] + "/13")
+def test_demo_once_imports_generated_orders_and_reports(tmp_path, private_redis):
+    env = dict(os.environ, AMAZON_BRIDGE_DEMO_REDIS=private_redis.url_for(13))
     result = subprocess.run(
         [sys.executable, "-m", "bridge", "demo", "--once", "--orders", "30", "--workdir", str(tmp_path / "demo"),
          "--admin-port", "0", "--magento-port", "0", "--amazon-port", "0", "--timeout", "240"],

@@ -1,4 +1,4 @@
-"""The Redis-shared token bucket, against the real Redis (database 15, a key prefix per test).
+"""The Redis-shared token bucket, against a real Redis (the run's private one, a key prefix per test).
 
 No test sleeps: acquire is given a recording `sleep`, and the script reports Redis' own time, so each
 grant's `allowed_at` is exact and the bucket invariant can be checked without a stopwatch.
@@ -13,14 +13,21 @@ import redis
 
 from bridge.amazon.throttle import DEFAULT_PLANS, RedisThrottle
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+_REDIS_URL = ""
+
+
+def _redis_url() -> str:
+    """The run's private Redis (set by the `prefix` fixture every test here uses)."""
+    return _REDIS_URL
 
 
 @pytest.fixture
-def prefix():
+def prefix(redis_url):
+    global _REDIS_URL
+    _REDIS_URL = redis_url
     name = f"test:throttle:{uuid.uuid4().hex}"
     yield name
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(_redis_url())
     keys = list(client.scan_iter(f"{name}:*"))
     if keys:
         client.delete(*keys)
@@ -28,7 +35,7 @@ def prefix():
 
 def _throttle(prefix, **kwargs):
     slept: list[float] = []
-    throttle = RedisThrottle(redis.Redis.from_url(REDIS_URL), prefix=prefix, sleep=slept.append, **kwargs)
+    throttle = RedisThrottle(redis.Redis.from_url(_redis_url()), prefix=prefix, sleep=slept.append, **kwargs)
     return throttle, slept
 
 

@@ -415,17 +415,17 @@ class AmazonClient:
             attempt += 1
             if operation is not None:
                 grant = self.throttle.try_acquire(self.seller_id, operation, max_wait=policy.max_total_wait - waited)
-                if not grant.granted:
+                # A little past the refill: Amazon's bucket is not in step with ours, and arriving a
+                # millisecond early costs a 429 and a whole extra interval.
+                pause = grant.wait * 1.01 + 0.01 / self.rate_scale if grant.wait > 0 else 0.0
+                if not grant.granted or waited + pause > policy.max_total_wait:
                     raise AmazonThrottled(
                         f"{what}: the shared rate limit frees a request slot only in {grant.wait:.0f} s, beyond "
                         f"the {policy.max_total_wait:.0f} s budget; try again later",
                         status=429,
                         operation=operation,
                     )
-                if grant.wait > 0:
-                    # A little past the refill: Amazon's bucket is not in step with ours, and arriving a
-                    # millisecond early costs a 429 and a whole extra interval.
-                    pause = grant.wait * 1.01 + 0.01 / self.rate_scale
+                if pause > 0:
                     log.debug("%s: waiting %.2f s for the rate limit", what, pause)
                     self.sleep(pause)
                     waited += pause

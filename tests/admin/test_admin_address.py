@@ -13,8 +13,8 @@ from markupsafe import escape
 from rq import Queue
 
 from admin_ui.address_form import FIELDS, amazon_address, current_address, override_for
-from admin_ui.testing import AdminClient, AdminHarness
 from bridge.domain import EDITABLE_ADDRESS_FIELDS, Address
+from tests.admin_support import AdminClient, AdminHarness
 
 ORDER = "111-3333333-4444444"
 AMAZON = {

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from admin_ui import SecretKeyMissing, create_app
 from admin_ui.auth import safe_next
-from admin_ui.testing import PASSWORD, AdminHarness, make_settings
 from bridge.storage.models import OutboundAction, User
+from tests.admin_support import PASSWORD, AdminHarness, make_settings
 
 ORDER = "111-1111111-1111111"
 

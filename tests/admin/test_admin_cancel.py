@@ -11,10 +11,10 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-from admin_ui.testing import AdminHarness, make_settings
 from bridge.amazon.errors import AmazonServerError
 from bridge.domain import CANCEL_REASONS, AmazonStatus
 from bridge.storage.models import OutboundAction
+from tests.admin_support import AdminHarness, make_settings
 
 ORDER = "111-2222222-3333333"
 

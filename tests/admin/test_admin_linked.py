@@ -11,8 +11,8 @@ import requests
 from markupsafe import escape
 
 from admin_ui import create_app
-from admin_ui.testing import AdminClient
 from admin_ui.users import create_user
+from tests.admin_support import AdminClient
 
 EVIL_NAME = '<script>alert("buyer")</script><b>Bold</b> O\'Hara & Co'
 EVIL_TITLE = '<img src=x onerror=alert(1)><a href="javascript:alert(2)">Diver</a> "Deluxe"'

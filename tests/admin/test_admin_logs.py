@@ -10,7 +10,7 @@ import requests
 from redis import Redis
 
 from admin_ui.logs import redact_line, redact_query
-from admin_ui.testing import AdminHarness, sample_snapshot
+from tests.admin_support import AdminHarness, sample_snapshot
 
 ORDER = "111-5555555-6666666"
 BUYER = "Zelda Quartermaine"

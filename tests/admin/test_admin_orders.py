@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from admin_ui.formatting import money, utc
 from admin_ui.snapshot import details
-from admin_ui.testing import AdminHarness, sample_snapshot
 from bridge.storage.models import OrderEvent, SyncRun
+from tests.admin_support import AdminHarness, sample_snapshot
 
 EVIL_NAME = '<script>alert("buyer")</script><b onmouseover="x()">Bold</b> & Co'
 EVIL_TITLE = "<img src=x onerror=alert(1)><i>Widget</i> \"quoted\" 'single'"

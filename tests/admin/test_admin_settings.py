@@ -9,9 +9,9 @@ import pytest
 from rq import Queue
 from sqlalchemy import select
 
-from admin_ui.testing import AdminHarness
 from bridge.storage.models import SkuMapping, StoreOrderSettings
 from bridge.storage.stores import order_settings
+from tests.admin_support import AdminHarness
 
 SAVED = "You have successfully saved the order settings."
 

@@ -8,8 +8,8 @@ import pytest
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 
-from admin_ui.testing import AdminHarness
 from bridge.storage.models import SyncCursor, SyncRun
+from tests.admin_support import AdminHarness
 
 
 @pytest.fixture

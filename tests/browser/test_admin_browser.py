@@ -57,11 +57,10 @@ class LateApp:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory, redis_url):
+def env(tmp_path_factory, private_redis):
     from redis import Redis
 
     from admin_ui import create_app
-    from admin_ui.testing import PrivateRedis
     from admin_ui.users import create_user
     from sandbox.amazon.testing import start_amazon_twin
     from sandbox.magento.testing import start_magento_twin
@@ -69,8 +68,8 @@ def env(tmp_path_factory, redis_url):
     from tests.harness import line, make_bridge, v2026_order
 
     tmp = tmp_path_factory.mktemp("browser")
-    private = PrivateRedis(str(tmp), redis_url).start()
-    Redis.from_url(private.url).flushdb()
+    redis_url = private_redis.url_for(2)
+    Redis.from_url(redis_url).flushdb()
     magento = start_magento_twin()
     amazon = start_amazon_twin()
     monkeypatch = pytest.MonkeyPatch()
@@ -79,7 +78,7 @@ def env(tmp_path_factory, redis_url):
     try:
         bridge = make_bridge(
             database_url=f"sqlite:///{tmp / 'bridge.sqlite3'}",
-            redis_url=private.url,
+            redis_url=redis_url,
             magento=magento,
             amazon=amazon,
             monkeypatch=monkeypatch,
@@ -155,7 +154,6 @@ def env(tmp_path_factory, redis_url):
         amazon.stop()
         magento.stop()
         monkeypatch.undo()
-        private.stop()
 
 
 @pytest.fixture(scope="module")

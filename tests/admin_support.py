@@ -3,11 +3,7 @@ and test clients signed in with a role, posting forms with their CSRF token like
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -16,8 +12,9 @@ from urllib.parse import unquote
 
 from flask import Flask
 from flask.testing import FlaskClient
-from redis import Redis, RedisError
 
+from admin_ui import create_app
+from admin_ui.auth import hash_password
 from bridge.config import AdminSettings, DatabaseSettings, MagentoSettings, RedisSettings, Settings
 from bridge.runtime import Runtime
 from bridge.storage.migrate import upgrade
@@ -29,9 +26,6 @@ from bridge.storage.models import (
     User,
 )
 from bridge.storage.stores import create_store
-
-from . import create_app
-from .auth import hash_password
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - test accounts only, made per test
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token" type="hidden" value="([^"]+)"')
@@ -121,7 +115,7 @@ class AdminHarness:
         )
 
     def close(self) -> None:
-        from .extensions import db
+        from admin_ui.extensions import db
 
         with self.app.app_context():
             db.engine.dispose()
@@ -262,53 +256,3 @@ def sample_snapshot(amazon_order_id: str, buyer_name: str | None, **extra: Any) 
     }
     snapshot.update(extra)
     return snapshot
-
-
-class PrivateRedis:
-    """A redis-server of the admin tests' own on a unix socket, so suites that flush the shared test Redis
-    while these tests run can't race them. Falls back to `fallback_url` when redis-server is missing."""
-
-    def __init__(self, directory: str, fallback_url: str):
-        self.directory = directory
-        self.fallback_url = fallback_url
-        self.process: subprocess.Popen | None = None
-        self.url = fallback_url
-
-    def start(self) -> PrivateRedis:
-        server = shutil.which("redis-server")
-        if server is None:
-            return self
-        socket_path = os.path.join(self.directory, "redis.sock")
-        self.process = subprocess.Popen(
-            [
-                server,
-                "--port",
-                "0",
-                "--unixsocket",
-                socket_path,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.directory,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"unix://{socket_path}?db=0"
-        for _ in range(100):
-            try:
-                if Redis.from_url(url).ping():
-                    self.url = url
-                    return self
-            except RedisError:
-                time.sleep(0.05)
-        self.stop()
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
