@@ -183,6 +183,11 @@ class RedisAccessTokenCache(AccessTokenCache):
                     if holds_lock:
                         break
         try:
+            if holds_lock:
+                # Another worker may have stored a token between our look and our taking the lock.
+                token = self._from_redis()
+                if token is not None:
+                    return token
             return self.request_new_token(
                 self.client_id,
                 self.client_secret,
