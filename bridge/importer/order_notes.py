@@ -154,7 +154,8 @@ def facts_comment(
         lines.append("<b>Amazon Business order</b>")
     add("Buyer company", facts.buyer_company)
     for reg in facts.tax_registrations:
-        add("Tax registration", registration_text(reg))
+        if (reg.entity_type or "BUYER").upper() == "BUYER":  # the merchant's and Amazon's own: details page
+            add("Tax registration", registration_text(reg))
     add("Buyer's purchase order number", facts.purchase_order_number)
     add("Invoice preference", facts.invoice_preference)
     add("Ship by", window(facts.ship_by))

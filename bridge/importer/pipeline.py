@@ -31,6 +31,7 @@ from bridge.amazon.mapping import order_from_v2026
 from bridge.domain import Address, AmazonOrder
 from bridge.importer.customers import customer_for_order
 from bridge.importer.order_builder import OrderBuildError, build_order_payload
+from bridge.importer.order_context import build_context
 from bridge.importer.regions import RegionResolver
 from bridge.importer.rules import decide
 from bridge.links import order_comment, order_links
@@ -292,6 +293,7 @@ class OrderImporter:
             region_ids=regions,
             customer=customer,
             links=order_links(self.public_base_url, order.amazon_order_id),
+            **build_context(session, store.id, settings, order, magento),
         )
         if not order.is_fba:
             self._check_salable(order, catalog_sku, magento)

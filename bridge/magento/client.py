@@ -698,6 +698,33 @@ class MagentoClient:
                 return view
         raise MagentoError(f"Magento has no store view with code {code!r}")
 
+    def gift_messages_allowed(self, store_code: str) -> bool:
+        """Whether the store view allows gift messages on orders (*Allow Gift Messages on Order Level*).
+
+        Magento's REST API does not expose this setting; its GraphQL `storeConfig { allow_order }` does
+        (Magento_GiftMessageGraphQl, 2.4.7+, anonymous). Any failure (older Magento, GraphQL off, no answer)
+        reads as "not allowed", so the gift message goes into the order comment instead: never lost, and a
+        refused gift message can't fail an order create. Asked once per client and store view.
+        """
+        key = f"gift_messages_allowed:{store_code}"
+        if key not in self._cache:
+            self.calls["POST graphql storeConfig"] += 1
+            allowed = False
+            try:
+                response = self.session.post(
+                    f"{self.settings.base_url.rstrip('/')}/graphql",
+                    data=dumps({"query": "{ storeConfig { allow_order } }"}),
+                    headers={**self._headers, "Content-Type": "application/json", "Store": store_code},
+                    timeout=self.timeout,
+                )
+                answer = response.json() if response.status_code == 200 else {}
+                config = ((answer or {}).get("data") or {}).get("storeConfig") or {}
+                allowed = str(config.get("allow_order") or "0") == "1" and not answer.get("errors")
+            except (requests.exceptions.RequestException, ValueError, AttributeError):
+                allowed = False
+            self._cache[key] = allowed
+        return self._cache[key]
+
     def country(self, country_id: str) -> Country:
         key = f"country:{country_id.upper()}"
         if key not in self._cache:
