@@ -112,6 +112,7 @@ class OrderSettingsForm(FlaskForm):
     amazon_collected_tax = SelectField(
         "Tax Collected By Amazon",
         choices=choices([("exclude", "Exclude From Commerce Order"), ("include", "Include In Commerce Order")]),
+        default="exclude",
     )
 
     REQUIRED = ("import_enabled", "store_view_code", "reserve_pending", "order_status_mode", "payment_method")

@@ -57,6 +57,18 @@ class OrderFacts:
         return sum((t.amount for t in self.collected_tax), ZERO)
 
     @property
+    def ship_by_text(self) -> str | None:
+        return window(self.ship_by)
+
+    @property
+    def deliver_by_text(self) -> str | None:
+        return window(self.deliver_by)
+
+    @property
+    def registration_lines(self) -> list[str]:
+        return [registration_text(r) for r in self.tax_registrations]
+
+    @property
     def gift_message(self) -> str | None:
         """The buyer's gift messages as one text (Magento keeps one message per order)."""
         messages = list(dict.fromkeys(g.message for g in self.gifts if g.message))
