@@ -283,3 +283,47 @@ def test_magento_tells_whether_gift_messages_are_allowed_and_refuses_them_after_
     assert client.gift_messages_allowed("nosuchview") is False
     dead = MagentoClient(settings_for(magento, base_url="http://127.0.0.1:9"), retry=NO_WAIT)
     assert dead.gift_messages_allowed("default") is False  # no answer: the comment path, never a failure
+
+
+# -- mapping: v0 spelling and bad input ---------------------------------------------------------------------
+
+
+def test_v0_orders_carry_the_same_facts():
+    from bridge.amazon.mapping import order_from_v0
+    from tests.test_amazon_mapping import _v0
+
+    orders, items, address, buyer = _v0()
+    raw = {**orders["902-1845936-5435065"], "ReplacedOrderId": "902-0000000-0000001", "IsReplacementOrder": "true",
+           "EarliestDeliveryDate": "2026-11-24T00:00:00Z", "LatestDeliveryDate": "2026-11-27T23:59:59Z"}
+    item = {**items["OrderItems"][0], "TaxCollection": {"Model": "MarketplaceFacilitator",
+                                                         "ResponsibleParty": "Amazon Services, Inc."},
+            "BuyerInfo": {"GiftMessageText": "Enjoy", "GiftWrapLevel": "Classic"}}
+
+    order = order_from_v0(raw, [item], address=address, buyer_info=buyer)
+
+    assert order.replaced_order_id == "902-0000000-0000001" and order.is_replacement
+    assert order.latest_delivery_date is not None and order.latest_delivery_date.day == 27
+    [mapped] = order.items
+    assert mapped.tax_collection is not None and mapped.tax_collection.by_marketplace
+    assert mapped.facilitator_tax == mapped.item_tax == D("1.01")
+    assert (mapped.gift_message, mapped.gift_wrap_level) == ("Enjoy", "Classic")
+
+
+@pytest.mark.parametrize(("mutate", "path"), [
+    (lambda o: o["orderItems"][0].__setitem__("tax", {"taxCollections": "MARKETPLACE_FACILITATOR"}),
+     r"orderItems\[0\]\.tax\.taxCollections"),
+    (lambda o: o.__setitem__("tax", {"taxRegistrations": ["DE123"]}), r"tax\.taxRegistrations\[0\]"),
+    (lambda o: o.__setitem__("associatedOrders", [{"orderId": 5, "associationType": "REPLACEMENT_ORIGINAL_ID"}]),
+     r"associatedOrders\[0\]\.orderId"),
+    (lambda o: o["orderItems"][0]["fulfillment"].__setitem__("packing", {"giftOption": {"giftMessage": 7}}),
+     r"giftOption\.giftMessage"),
+    (lambda o: o["fulfillment"].__setitem__("deliverByWindow", {"latestDateTime": "next week"}),
+     r"deliverByWindow\.latestDateTime"),
+])
+def test_malformed_new_fields_park_the_order_with_the_field_named(mutate, path):
+    from bridge.amazon.errors import AmazonDataError
+
+    raw = v2026_order("111-0000000-0000031")
+    mutate(raw)
+    with pytest.raises(AmazonDataError, match=rf"111-0000000-0000031.*{path}"):
+        order_from_v2026(raw)
