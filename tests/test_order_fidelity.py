@@ -228,6 +228,9 @@ def test_generated_us_orders_import_without_amazons_tax_and_add_up_to_amazons_to
         if amazon.replaced_order_id:
             assert dec(magento_order["grand_total"]) == 0
             assert f"Amazon order {amazon.replaced_order_id}" in comments(magento_order)
+    replacements = [o for o in imported if by_id[o["ext_order_id"]].replaced_order_id]
+    assert replacements, "no zero-total replacement was imported"
+    assert all(bridge.record(o["ext_order_id"]).import_state == "imported" for o in replacements)
 
 
 def test_business_gift_and_vat_reach_the_commerce_order_in_magento(bridge, magento):
