@@ -153,8 +153,8 @@ def facts_comment(
 
     for tax in facts.collected_tax:
         who = tax.responsible_party or "Amazon"
-        booked = "excluded from this order's totals" if mode is AmazonCollectedTax.EXCLUDE else (
-            "included in this order's tax"
+        booked = "excluded from the order totals" if mode is AmazonCollectedTax.EXCLUDE else (
+            "included in the order tax"
         )
         add("Tax collected by Amazon", f"{tax.amount} {facts.currency} ({tax.scheme}), remitted by {who}; {booked}")
     if facts.replaced_order_id or facts.is_replacement:
@@ -168,7 +168,7 @@ def facts_comment(
     for reg in facts.tax_registrations:
         if (reg.entity_type or "BUYER").upper() == "BUYER":  # the merchant's and Amazon's own: details page
             add("Tax registration", registration_text(reg))
-    add("Buyer's purchase order number", facts.purchase_order_number)
+    add("Buyer purchase order number", facts.purchase_order_number)
     add("Invoice preference", facts.invoice_preference)
     add("Ship by", window(facts.ship_by))
     add("Deliver by", window(facts.deliver_by))
@@ -179,7 +179,7 @@ def facts_comment(
             add(f"Gift message for {gift.item}", gift.message)
         add(f"Gift wrap for {gift.item}", gift.wrap_level)
     if gift_message_on_order and facts.gift_message:
-        lines.append("<b>Gift message:</b> saved as this order's gift message")
+        lines.append("<b>Gift message:</b> saved as the gift message of this order")
     if not lines:
         return None
     return f"<b>{COMMENT_TITLE}</b><br>" + "<br>".join(lines)
