@@ -19,6 +19,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import selectinload
 
+from bridge.importer.order_notes import OrderFacts
 from bridge.storage.models import (
     AmazonOrderRecord,
     ImportState,
@@ -34,6 +35,7 @@ from .auth import require_role, safe_next
 from .banners import selected_store
 from .extensions import db
 from .formatting import IMPORT_STATE_LABELS, STATUS_FILTER
+from .order_facts import facts_for
 from .snapshot import details
 
 log = logging.getLogger(__name__)
@@ -318,6 +320,7 @@ def render_detail(record: AmazonOrderRecord, address_form: AddressForm | None = 
         db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == record.id).order_by(OrderEvent.id))
     )
     snap = details(record.snapshot)
+    facts = facts_for(record)
     titles = {item.order_item_id: item.title for item in record.items}
     missing_skus = _missing_skus(record)
     amazon = amazon_address(record.snapshot)
@@ -341,7 +344,21 @@ def render_detail(record: AmazonOrderRecord, address_form: AddressForm | None = 
         address_form=address_form if can_operate else None,
         address_rows=address_rows(amazon, record.address_override),
         commerce_note=commerce_order_note(record, saved=False),
+        facts=facts,
+        replaced_known=_replaced_known(record, facts),
     )
+
+
+def _replaced_known(record: AmazonOrderRecord, facts: OrderFacts | None) -> bool:
+    """Whether the order a replacement replaces is one of this store's orders (so the page can link it)."""
+    if facts is None or not facts.replaced_order_id:
+        return False
+    return db.session.scalar(
+        select(AmazonOrderRecord.id).where(
+            AmazonOrderRecord.store_id == record.store_id,
+            AmazonOrderRecord.amazon_order_id == facts.replaced_order_id,
+        )
+    ) is not None
 
 
 def commerce_order_note(record: AmazonOrderRecord, *, saved: bool = True) -> str | None:

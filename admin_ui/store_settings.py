@@ -56,6 +56,10 @@ TOOLTIPS = {
     "import_fba": "Fulfilled by Amazon orders become Commerce orders once Shipped, completed at once, without "
     "touching stock.",
     "create_invoice": "Create an offline invoice right after the order, as Amazon Sales Channel does.",
+    "amazon_collected_tax": "Tax that Amazon itself collects and remits (US marketplace facilitator, UK VOEC, EU "
+    "IOSS) is not your tax. Exclude: the Commerce order carries no tax for those items and its grand total is "
+    "Amazon's total minus that tax. Include: booked like your own tax. Either way a comment on the order says "
+    "how much Amazon collected and who remits it.",
     "import_from": "Orders placed before this time (UTC) are listed but never imported. Amazon orders that "
     "existed before the store was connected are never imported.",
 }
@@ -105,6 +109,11 @@ class OrderSettingsForm(FlaskForm):
     import_fba = SelectField("Import FBA Orders", choices=choices(ENABLED))
     create_invoice = SelectField("Create Invoice", choices=choices([("1", "Yes"), ("0", "No")]))
     import_from = StringField("Import Orders Placed From (UTC)")
+    amazon_collected_tax = SelectField(
+        "Tax Collected By Amazon",
+        choices=choices([("exclude", "Exclude From Commerce Order"), ("include", "Include In Commerce Order")]),
+        default="exclude",
+    )
 
     REQUIRED = ("import_enabled", "store_view_code", "reserve_pending", "order_status_mode", "payment_method")
 
@@ -206,6 +215,7 @@ def _form_from_row(row: StoreOrderSettings) -> dict[str, Any]:
         "import_fba": "1" if row.import_fba else "0",
         "create_invoice": "1" if row.create_invoice else "0",
         "import_from": row.import_from.strftime("%Y-%m-%d %H:%M") if row.import_from else "",
+        "amazon_collected_tax": row.amazon_collected_tax or "exclude",
     }
 
 
@@ -229,6 +239,7 @@ def _save(row: StoreOrderSettings, form: OrderSettingsForm) -> None:
     row.import_fba = form.import_fba.data == "1"
     row.create_invoice = form.create_invoice.data == "1"
     row.import_from = parse_import_from(form.import_from.data or "")
+    row.amazon_collected_tax = form.amazon_collected_tax.data
 
 
 def _settings_row(store: Store) -> StoreOrderSettings:

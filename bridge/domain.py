@@ -84,6 +84,46 @@ class Address:
 EDITABLE_ADDRESS_FIELDS = ("name", "line1", "line2", "line3", "city", "region", "postal_code", "country_code", "phone")
 
 
+MARKETPLACE_FACILITATOR = "MARKETPLACE_FACILITATOR"
+
+
+@dataclass(frozen=True, slots=True)
+class TaxCollection:
+    """Amazon's `taxCollections` entry of an item: the tax is withheld and remitted by Amazon, not the seller.
+
+    `reporting_scheme` is the item's `taxCalculationBreakdowns[].reportingScheme` (EU `IOSS` or `UOSS`).
+    """
+
+    model: str  # MARKETPLACE_FACILITATOR
+    responsible_party: str | None = None  # e.g. "Amazon Services, Inc."
+    reporting_scheme: str | None = None
+
+    @property
+    def by_marketplace(self) -> bool:
+        return self.model.upper().replace(" ", "_") in (MARKETPLACE_FACILITATOR, "MARKETPLACEFACILITATOR")
+
+    def scheme_label(self, country_code: str | None) -> str:
+        """Who remits it, in the words merchants know: US marketplace facilitator, UK VOEC, EU IOSS."""
+        if self.reporting_scheme and self.reporting_scheme.upper() == "IOSS":
+            return "EU IOSS"
+        if self.reporting_scheme and self.reporting_scheme.upper() == "UOSS":
+            return "EU OSS"
+        if (country_code or "").upper() == "GB":
+            return "UK VOEC"
+        return "Marketplace facilitator"
+
+
+@dataclass(frozen=True, slots=True)
+class TaxRegistration:
+    """One `tax.taxRegistrations` entry (the buyer's VAT/business number, or the merchant's/marketplace's)."""
+
+    entity_type: str | None  # BUYER | MERCHANT | MARKETPLACE
+    number: str | None
+    registration_type: str | None = None  # BUSINESS | VAT | CST | CPF | CNPJ
+    legal_name: str | None = None
+    tax_office: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class AmazonOrderItem:
     """One line of an Amazon order. Money fields are row totals in the order currency, never floats.
@@ -112,6 +152,19 @@ class AmazonOrderItem:
     promotion_ids: tuple[str, ...] = ()
     buyer_requested_cancel: bool = False
     cancel_reason: str | None = None
+    tax_collection: TaxCollection | None = None  # who remits this line's tax when not the seller
+    gift_message: str | None = None
+    gift_wrap_level: str | None = None
+
+    @property
+    def tax(self) -> Decimal:
+        """All tax Amazon charged the buyer on this line (item, shipping, gift wrap)."""
+        return self.item_tax + self.shipping_tax + self.gift_wrap_tax
+
+    @property
+    def facilitator_tax(self) -> Decimal:
+        """The line's tax when Amazon collects and remits it (marketplace facilitator, VOEC, IOSS), else 0."""
+        return self.tax if self.tax_collection is not None and self.tax_collection.by_marketplace else ZERO
 
     @property
     def quantity_unshipped(self) -> int:
@@ -172,6 +225,32 @@ class AmazonOrder:
     packages: tuple[TrackingPackage, ...] = ()
     sales_channel: str | None = None  # marketplace name, e.g. Amazon.com
     programs: tuple[str, ...] = field(default=())
+    earliest_delivery_date: datetime | None = None
+    latest_delivery_date: datetime | None = None
+    tax_registrations: tuple[TaxRegistration, ...] = ()
+    buyer_invoice_preference: str | None = None  # INDIVIDUAL | BUSINESS (Turkey)
+    replaced_order_id: str | None = None  # associatedOrders REPLACEMENT_ORIGINAL_ID (v0 ReplacedOrderId)
+    is_replacement: bool = False
+
+    @property
+    def buyer_tax_registrations(self) -> tuple[TaxRegistration, ...]:
+        return tuple(t for t in self.tax_registrations if (t.entity_type or "BUYER").upper() == "BUYER" and t.number)
+
+    @property
+    def buyer_vat_id(self) -> str | None:
+        """The buyer's registration number for the billing address `vat_id` (VAT first, else any)."""
+        regs = self.buyer_tax_registrations
+        vat = next((t for t in regs if (t.registration_type or "").upper() == "VAT"), None)
+        chosen = vat or (regs[0] if regs else None)
+        return chosen.number if chosen else None
+
+    @property
+    def facilitator_tax(self) -> Decimal:
+        return sum((item.facilitator_tax for item in self.items), ZERO)
+
+    @property
+    def gift_items(self) -> tuple[AmazonOrderItem, ...]:
+        return tuple(i for i in self.items if i.gift_message or i.gift_wrap_level)
 
     @property
     def items_shipped(self) -> int:

@@ -34,6 +34,14 @@ class OrderStatusMode(StrEnum):
     CUSTOM = "custom"  # "Custom Order Status" -> custom_processing_status
 
 
+class AmazonCollectedTax(StrEnum):
+    """*Tax collected by Amazon*: tax Amazon itself withholds and remits (US marketplace facilitator, UK VOEC,
+    EU IOSS) is not the merchant's tax, so by default the Commerce order does not carry it."""
+
+    EXCLUDE = "exclude"  # no tax on those lines; grand total = Amazon's total minus that tax
+    INCLUDE = "include"  # booked like the merchant's own tax (older behaviour)
+
+
 DEFAULT_SHIPPING_METHOD = "flatrate_flatrate"
 
 
@@ -55,6 +63,7 @@ class OrderSettings:
     import_fba: bool = True  # FBA (AFN) orders become Commerce orders once Shipped, completed, no stock
     create_invoice: bool = True  # ASC always invoices offline after creating the order
     import_from: datetime | None = None  # orders purchased before this are listed, never created
+    amazon_collected_tax: AmazonCollectedTax = AmazonCollectedTax.EXCLUDE  # "Tax collected by Amazon"
 
     def shipping_method_for(self, service_level: str | None) -> str:
         methods = self.shipping_methods or {}

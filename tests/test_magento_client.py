@@ -17,7 +17,7 @@ import requests
 
 from bridge.config import MagentoSettings
 from bridge.domain import Address, AmazonOrder, AmazonOrderItem, AmazonStatus, FulfillmentChannel
-from bridge.importer.order_builder import OrderBuildError, build_order_payload
+from bridge.importer.order_builder import build_order_payload
 from bridge.links import OrderLinks
 from bridge.magento import (
     Filter,
@@ -33,7 +33,7 @@ from bridge.magento import (
     SearchCriteria,
     Track,
 )
-from bridge.order_settings import CustomerCreation, OrderSettings
+from bridge.order_settings import OrderSettings
 from sandbox.magento.config import EXAMPLE_EXTRA_VIEWS, default_store_views
 from sandbox.magento.testing import start_magento_twin
 
@@ -404,27 +404,14 @@ def test_legacy_stock_path(client, fresh):
     assert not any(k.startswith("GET V1/inventory") for k in client.calls)
 
 
-def test_customers_and_customer_for_order(client, fresh):
-    view = client.store_view("default")
+def test_customers_are_found_by_email_within_a_website(client, fresh):
     assert client.find_customers_by_email("jane.doe@marketplace.amazon.com") == []
-    order = amazon_order("111-9999999-9999999")
-    settings = OrderSettings(customer_creation=CustomerCreation.NEW_ACCOUNT)
-    made = client.customer_for_order(order, settings, view)
+    made = client.create_customer(email="jane.doe@marketplace.amazon.com", firstname="Jane", lastname="Doe",
+                                  website_id=1)
     assert (made.email, made.firstname, made.lastname, made.website_id) == (
-        "jane.doe@marketplace.amazon.com",
-        "Jane",
-        "Doe",
-        1,
-    )
-    assert client.customer_for_order(order, settings, view).id == made.id  # found, not created twice
-    assert len(client.find_customers_by_email("jane.doe@marketplace.amazon.com", website_id=1)) == 1
-    assert client.customer_for_order(replace(order, buyer_email=None), settings, view) is None
-    assert client.customer_for_order(order, OrderSettings(), view) is None  # guest
-    predefined = OrderSettings(customer_creation=CustomerCreation.PREDEFINED, predefined_customer_email="b2b@x.test")
-    with pytest.raises(OrderBuildError, match="predefined customer b2b@x.test does not exist"):
-        client.customer_for_order(order, predefined, view)
-    b2b = client.create_customer(email="b2b@x.test", firstname="B", lastname="Two", website_id=1)
-    assert client.customer_for_order(order, predefined, view).id == b2b.id
+        "jane.doe@marketplace.amazon.com", "Jane", "Doe", 1)
+    assert [c.id for c in client.find_customers_by_email("jane.doe@marketplace.amazon.com", website_id=1)] == [made.id]
+    # The customer paths (guest, new account, predefined, races) are tested in tests/test_customers.py.
 
 
 def test_region_resolver_and_country_cache(client, fresh):

@@ -83,7 +83,10 @@ from spapi.rest import ApiException  # noqa: E402
 
 log = logging.getLogger("bridge.amazon")
 
-DEFAULT_INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "CANCELLATION", "FULFILLMENT", "PACKAGES")
+DEFAULT_INCLUDED_DATA = (
+    "BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "CANCELLATION", "FULFILLMENT", "PACKAGES",
+    "TAX",  # taxCollections (tax Amazon remits) and the buyer's taxRegistrations
+)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 FEED_DONE_STATUSES = frozenset({"DONE", "CANCELLED", "FATAL"})
 

@@ -22,6 +22,8 @@ from bridge.domain import (
     AmazonOrderItem,
     AmazonStatus,
     FulfillmentChannel,
+    TaxCollection,
+    TaxRegistration,
     TrackingPackage,
 )
 
@@ -334,6 +336,8 @@ def _item26(r: _Reader, item: Any, path: str, status: AmazonStatus) -> AmazonOrd
         execution, "cancelReason", f"{path}.cancellation.cancellationExecution.cancelReason"
     )
     condition = r.obj(product, "condition", f"{path}.product.condition")
+    gift = r.obj(r.obj(fulfillment, "packing", f"{path}.fulfillment.packing"), "giftOption",
+                 f"{path}.fulfillment.packing.giftOption")
 
     return AmazonOrderItem(
         order_item_id=item_id,
@@ -356,7 +360,60 @@ def _item26(r: _Reader, item: Any, path: str, status: AmazonStatus) -> AmazonOrd
         promotion_ids=tuple(promotion_ids),
         buyer_requested_cancel=bool(request) and (requester or "BUYER") == "BUYER",
         cancel_reason=cancel_reason,
+        tax_collection=_tax_collection26(r, r.obj(item, "tax", f"{path}.tax"), f"{path}.tax"),
+        gift_message=r.str(gift, "giftMessage", f"{path}.fulfillment.packing.giftOption.giftMessage"),
+        gift_wrap_level=r.str(gift, "giftWrapLevel", f"{path}.fulfillment.packing.giftOption.giftWrapLevel"),
     )
+
+
+def _tax_collection26(r: _Reader, tax: Mapping[str, Any], path: str) -> TaxCollection | None:
+    """The item's `tax.taxCollections` (Amazon remits the tax) with its EU reporting scheme, if any."""
+    collections = r.list(tax, "taxCollections", f"{path}.taxCollections")
+    schemes = [
+        r.str(b, "reportingScheme", f"{path}.taxCalculationBreakdowns[{i}].reportingScheme")
+        for i, b in enumerate(r.list(tax, "taxCalculationBreakdowns", f"{path}.taxCalculationBreakdowns"))
+        if isinstance(b, Mapping)
+    ]
+    scheme = next((s for s in schemes if s), None)
+    for i, c in enumerate(collections):
+        if not isinstance(c, Mapping):
+            raise r.fail(f"{path}.taxCollections[{i}]", "expected an object")
+        model = r.str(c, "model", f"{path}.taxCollections[{i}].model")
+        if model:
+            party = r.str(c, "responsibleParty", f"{path}.taxCollections[{i}].responsibleParty")
+            return TaxCollection(model=model, responsible_party=party, reporting_scheme=scheme)
+    return None
+
+
+def _tax_registrations26(r: _Reader, tax: Mapping[str, Any], path: str) -> tuple[TaxRegistration, ...]:
+    out = []
+    for i, reg in enumerate(r.list(tax, "taxRegistrations", f"{path}.taxRegistrations")):
+        rpath = f"{path}.taxRegistrations[{i}]"
+        if not isinstance(reg, Mapping):
+            raise r.fail(rpath, "expected an object")
+        office = None
+        for j, attr in enumerate(r.list(reg, "taxRegistrationAttributes", f"{rpath}.taxRegistrationAttributes")):
+            if isinstance(attr, Mapping) and r.str(attr, "key", f"{rpath}.taxRegistrationAttributes[{j}].key") == (
+                "TAX_OFFICE"
+            ):
+                office = r.str(attr, "value", f"{rpath}.taxRegistrationAttributes[{j}].value")
+        out.append(TaxRegistration(
+            entity_type=r.str(reg, "entityType", f"{rpath}.entityType"),
+            number=r.str(reg, "taxRegistrationNumber", f"{rpath}.taxRegistrationNumber"),
+            registration_type=r.str(reg, "taxRegistrationType", f"{rpath}.taxRegistrationType"),
+            legal_name=r.str(reg, "legalName", f"{rpath}.legalName"),
+            tax_office=office,
+        ))
+    return tuple(out)
+
+
+def _replaced_order26(r: _Reader, order: Mapping[str, Any]) -> str | None:
+    for i, assoc in enumerate(r.list(order, "associatedOrders", "associatedOrders")):
+        if not isinstance(assoc, Mapping):
+            raise r.fail(f"associatedOrders[{i}]", "expected an object")
+        if r.str(assoc, "associationType", f"associatedOrders[{i}].associationType") == "REPLACEMENT_ORIGINAL_ID":
+            return r.str(assoc, "orderId", f"associatedOrders[{i}].orderId")
+    return None
 
 
 def _package26(r: _Reader, pkg: Any, path: str) -> TrackingPackage:
@@ -402,6 +459,9 @@ def order_from_v2026(order: Mapping[str, Any]) -> AmazonOrder:
     if fulfilled_by not in CHANNEL_FROM_V2026:
         raise r.fail("fulfillment.fulfilledBy", f"expected MERCHANT or AMAZON, got {fulfilled_by!r}")
     ship_by = r.obj(fulfillment, "shipByWindow", "fulfillment.shipByWindow")
+    deliver_by = r.obj(fulfillment, "deliverByWindow", "fulfillment.deliverByWindow")
+    tax = r.obj(order, "tax", "tax")
+    replaced = _replaced_order26(r, order)
 
     sales_channel = r.obj(order, "salesChannel", "salesChannel")
     marketplace_id = r.str(sales_channel, "marketplaceId", "salesChannel.marketplaceId")
@@ -450,6 +510,17 @@ def order_from_v2026(order: Mapping[str, Any]) -> AmazonOrder:
         packages=packages,
         sales_channel=r.str(sales_channel, "marketplaceName", "salesChannel.marketplaceName"),
         programs=programs,
+        earliest_delivery_date=r.datetime(
+            deliver_by, "earliestDateTime", "fulfillment.deliverByWindow.earliestDateTime"
+        ),
+        latest_delivery_date=r.datetime(deliver_by, "latestDateTime", "fulfillment.deliverByWindow.latestDateTime"),
+        tax_registrations=_tax_registrations26(r, tax, "tax"),
+        buyer_invoice_preference=r.str(
+            r.obj(tax, "taxInvoicing", "tax.taxInvoicing"), "buyerInvoicePreference",
+            "tax.taxInvoicing.buyerInvoicePreference",
+        ),
+        replaced_order_id=replaced,
+        is_replacement=replaced is not None,
     )
 
 
@@ -522,6 +593,20 @@ def _item0(r: _Reader, item: Any, path: str) -> AmazonOrderItem:
             cancel, "IsBuyerRequestedCancel", f"{path}.BuyerRequestedCancel.IsBuyerRequestedCancel"
         ),
         cancel_reason=r.str(cancel, "BuyerCancelReason", f"{path}.BuyerRequestedCancel.BuyerCancelReason"),
+        tax_collection=_tax_collection0(r, r.obj(item, "TaxCollection", f"{path}.TaxCollection"), f"{path}"),
+        gift_message=r.str(buyer_info, "GiftMessageText", f"{path}.BuyerInfo.GiftMessageText"),
+        gift_wrap_level=r.str(buyer_info, "GiftWrapLevel", f"{path}.BuyerInfo.GiftWrapLevel"),
+    )
+
+
+def _tax_collection0(r: _Reader, data: Mapping[str, Any], path: str) -> TaxCollection | None:
+    """v0 `TaxCollection` (`Model`: MarketplaceFacilitator) in the v2026 spelling."""
+    model = r.str(data, "Model", f"{path}.TaxCollection.Model")
+    if not model:
+        return None
+    return TaxCollection(
+        model=_snake_upper(model) or model,
+        responsible_party=r.str(data, "ResponsibleParty", f"{path}.TaxCollection.ResponsibleParty"),
     )
 
 
@@ -595,4 +680,8 @@ def order_from_v0(
         latest_ship_date=r.datetime(order, "LatestShipDate", "LatestShipDate"),
         sales_channel=r.str(order, "SalesChannel", "SalesChannel"),
         programs=programs,
+        earliest_delivery_date=r.datetime(order, "EarliestDeliveryDate", "EarliestDeliveryDate"),
+        latest_delivery_date=r.datetime(order, "LatestDeliveryDate", "LatestDeliveryDate"),
+        replaced_order_id=r.str(order, "ReplacedOrderId", "ReplacedOrderId"),
+        is_replacement=r.bool(order, "IsReplacementOrder", "IsReplacementOrder"),
     )

@@ -26,7 +26,8 @@ Where each Magento field comes from (sums are over the Amazon order items; amoun
 | items[].qty_ordered                    | QuantityOrdered                                                         |
 | items[].price, original_price          | ItemPrice / qty, rounded to the currency's minor unit                   |
 | items[].row_total                      | ItemPrice (exactly; not price x qty)                                    |
-| items[].tax_amount                     | ItemTax                                                                 |
+| items[].tax_amount                     | ItemTax; 0 for lines whose tax Amazon collects (*Tax collected by*     |
+|                                        | *Amazon* = exclude, the default)                                       |
 | items[].tax_percent                    | ItemTax / (ItemPrice - PromotionDiscount) x 100, 4 decimals (derived)   |
 | items[].discount_amount                | PromotionDiscount (positive, as Magento keeps item discounts)           |
 | items[].price_incl_tax                 | (ItemPrice + ItemTax) / qty, rounded                                    |
@@ -44,11 +45,12 @@ Where each Magento field comes from (sums are over the Amazon order items; amoun
 | discount_description                   | "Amazon Applied Discount" (ASC), when there is a discount               |
 | tax_amount                             | sum ItemTax + shipping_tax_amount                                       |
 | grand_total, total_due                 | subtotal + shipping_amount + tax_amount + discount_amount; must equal   |
-|                                        | Amazon's order total                                                    |
+|                                        | Amazon's order total minus the tax Amazon collects (when excluded)    |
 | total_qty_ordered / total_item_count   | sum qty / number of lines                                               |
 | weight, items[].weight, row_weight     | product weight x qty (only when every product has a weight)             |
 | billing_address                        | BuyerName (+ BuyerCompany) with the shipping street, city, region,      |
 |                                        | postcode, country and phone (ASC)                                       |
+| billing_address.vat_id                 | the buyer's tax registration number (VAT first) from taxRegistrations |
 | shipping address                       | (in shipping_assignments) recipient name split, street lines as a list, |
 |                                        | region id from the store's directory (`RegionResolver`)                 |
 | telephone                              | ShippingAddress.Phone, else `111-111-1111` (ASC)                        |
@@ -60,6 +62,11 @@ Where each Magento field comes from (sums are over the Amazon order items; amoun
 | payment.additional_information         | Amazon order number, marketplace, fulfilment, links to our pages        |
 | status_histories[0]                    | comment with the Amazon order number, *View or Cancel Amazon Order* and |
 |                                        | *View all Amazon Orders* links (saved with the order itself)            |
+| status_histories[1]                    | "Amazon order details": tax collected by Amazon and who remits it,     |
+|                                        | business buyer, PO number, invoice preference, ship-by / deliver-by,  |
+|                                        | Prime / Premium, replaced order, gift wrap (and gift message when the |
+|                                        | store does not allow gift messages); only what Amazon sent            |
+| extension_attributes.gift_message      | the buyer's gift message, when the store view allows gift messages    |
 
 FBA orders get the same payload; the pipeline completes them afterwards without touching stock.
 Not sent: `created_at` (Magento stamps the import time, like ASC's quote submit), `send_email` (not part of
@@ -70,14 +77,16 @@ the web API's OrderInterface; the repository save never sends the new-order e-ma
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from bridge.domain import ZERO, Address, AmazonOrder, AmazonOrderItem
+from bridge.importer.order_notes import facts_comment, order_facts
 from bridge.importer.regions import RegionResolver
 from bridge.links import OrderLinks, order_comment
 from bridge.magento.models import CustomerRef, Product, StoreView, json_number
-from bridge.order_settings import OrderNumberSource, OrderSettings
+from bridge.order_settings import AmazonCollectedTax, OrderNumberSource, OrderSettings
 
 PLACEHOLDER_EMAIL_DOMAIN = "amazon.com"  # ASC's `{AmazonOrderId}@amazon.com`; passes Magento's e-mail check
 PLACEHOLDER_PHONE = "111-111-1111"  # ASC
@@ -212,8 +221,15 @@ def build_order_payload(
     region_ids: RegionResolver,
     customer: CustomerRef | None = None,
     links: OrderLinks | None = None,
+    gift_messages_allowed: bool = False,
+    replaced_commerce_order: str | None = None,
 ) -> dict[str, Any]:
-    """`{"entity": {...}}` for `PUT /V1/orders/create`; raises `OrderBuildError` instead of a wrong order."""
+    """`{"entity": {...}}` for `PUT /V1/orders/create`; raises `OrderBuildError` instead of a wrong order.
+
+    `gift_messages_allowed`: the store view allows gift messages on orders, so the buyer's gift message
+    goes to Magento's own gift message (else into the comment). `replaced_commerce_order`: the increment id
+    of the Commerce order a replacement order replaces, when known.
+    """
     currency = order.currency.upper()
     lines = [item for item in order.items if item.quantity_ordered > 0 or item.row_total != ZERO]
     if not lines:
@@ -247,10 +263,15 @@ def build_order_payload(
     if problems:
         raise OrderBuildError("; ".join(problems))
 
-    subtotal = item_tax = shipping = shipping_tax = shipping_discount = promotion = ZERO
+    subtotal = item_tax = shipping = shipping_tax = shipping_discount = promotion = excluded_tax = ZERO
     weight: Decimal | None = ZERO
     items: list[dict[str, Any]] = []
+    exclude = settings.amazon_collected_tax is AmazonCollectedTax.EXCLUDE
     for item, _catalog_sku, product in resolved:
+        if exclude and item.facilitator_tax != ZERO:
+            # Amazon remits this tax: not the merchant's, so not on the Commerce order (*Tax collected by Amazon*)
+            excluded_tax += item.facilitator_tax
+            item = replace(item, item_tax=ZERO, shipping_tax=ZERO, gift_wrap_tax=ZERO)
         qty = Decimal(item.quantity_ordered)
         price = round_money(item.item_price / qty, currency)
         price_incl_tax = round_money((item.item_price + item.item_tax) / qty, currency)
@@ -301,10 +322,11 @@ def build_order_payload(
     discount = -(promotion + shipping_discount)
     tax = item_tax + shipping_tax
     grand_total = subtotal + shipping + tax + discount
-    if grand_total != order.order_total:
+    if grand_total + excluded_tax != order.order_total:
+        excluded = f" plus {excluded_tax} {currency} tax collected by Amazon" if excluded_tax else ""
         raise OrderBuildError(
-            f"Cannot create sales order: totals do not match: the items add up to {grand_total} {currency} "
-            f"but Amazon's order total is {order.order_total} {currency}"
+            f"Cannot create sales order: totals do not match: the items add up to {grand_total} {currency}"
+            f"{excluded} but Amazon's order total is {order.order_total} {currency}"
         )
 
     if customer is not None:
@@ -336,6 +358,8 @@ def build_order_payload(
         country_fallback=country_fallback,
         region_ids=region_ids,
     )
+    if order.buyer_vat_id:
+        billing_address["vat_id"] = order.buyer_vat_id
 
     increment_id: str | None = None
     if settings.order_number_source == OrderNumberSource.AMAZON:
@@ -427,6 +451,27 @@ def build_order_payload(
             "is_visible_on_front": 0,
             "entity_name": "order",
         }]
+    facts = order_facts(order)
+    gift_on_order = gift_messages_allowed and facts.gift_message is not None
+    if gift_on_order:
+        # Magento_GiftMessage saves `extension_attributes.gift_message` with the order (OrderSave plugin).
+        entity["extension_attributes"]["gift_message"] = {
+            "sender": order.buyer_name or PLACEHOLDER_NAME,
+            "recipient": (ship_to.name if ship_to and ship_to.name else None) or order.buyer_name or PLACEHOLDER_NAME,
+            "message": facts.gift_message,
+        }
+    note = facts_comment(
+        facts, settings.amazon_collected_tax, gift_message_on_order=gift_on_order,
+        replaced_commerce_order=replaced_commerce_order,
+    )
+    if note is not None:
+        entity.setdefault("status_histories", []).append({
+            "comment": note,
+            "status": "pending",
+            "is_customer_notified": 0,
+            "is_visible_on_front": 0,
+            "entity_name": "order",
+        })
     if customer is not None:
         entity["customer_id"] = customer.id
     if increment_id is not None:

@@ -29,12 +29,14 @@ from sqlalchemy.orm import Session
 from bridge.amazon.errors import AmazonDataError
 from bridge.amazon.mapping import order_from_v2026
 from bridge.domain import Address, AmazonOrder
-from bridge.importer.order_builder import OrderBuildError, build_order_payload, placeholder_email, split_name
+from bridge.importer.customers import customer_for_order
+from bridge.importer.order_builder import OrderBuildError, build_order_payload
+from bridge.importer.order_context import build_context
 from bridge.importer.regions import RegionResolver
 from bridge.importer.rules import decide
 from bridge.links import order_comment, order_links
 from bridge.magento.errors import MagentoAuthError, MagentoError, MagentoInvalidRequest, MagentoTransportError
-from bridge.order_settings import CustomerCreation, OrderSettings, StockHandling
+from bridge.order_settings import OrderSettings, StockHandling
 from bridge.stock import quantities
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, utcnow
 from bridge.storage.orders import add_event
@@ -291,6 +293,7 @@ class OrderImporter:
             region_ids=regions,
             customer=customer,
             links=order_links(self.public_base_url, order.amazon_order_id),
+            **build_context(session, store.id, settings, order, magento),
         )
         if not order.is_fba:
             self._check_salable(order, catalog_sku, magento)
@@ -298,22 +301,7 @@ class OrderImporter:
 
     def _customer(self, settings: OrderSettings, order: AmazonOrder, store_view, magento):
         """Guest (ASC's default), a predefined customer, or ASC's "Build New Customer Account"."""
-        if settings.customer_creation is CustomerCreation.GUEST:
-            return None
-        if settings.customer_creation is CustomerCreation.PREDEFINED:
-            email = settings.predefined_customer_email or ""
-            found = magento.find_customers_by_email(email, website_id=store_view.website_id)
-            if not found:
-                raise OrderBuildError(f'Cannot create sales order: customer "{email}" does not exist')
-            return found[0]
-        email = order.buyer_email or placeholder_email(order.amazon_order_id)
-        found = magento.find_customers_by_email(email, website_id=store_view.website_id)
-        if found:
-            return found[0]
-        first, last = split_name(order.buyer_name)
-        return magento.create_customer(
-            email=email, firstname=first, lastname=last, website_id=store_view.website_id, store_id=store_view.id
-        )
+        return customer_for_order(magento, settings, order, store_view)
 
     def _check_salable(self, order: AmazonOrder, catalog_sku, magento) -> None:
         for sku, qty in quantities(order, catalog_sku).items():

@@ -29,7 +29,6 @@ from requests_oauthlib import OAuth1
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from bridge.config import MagentoSettings
-from bridge.domain import AmazonOrder
 from bridge.magento.cache import ReferenceCache
 from bridge.magento.errors import (
     MagentoConnectionError,
@@ -53,7 +52,6 @@ from bridge.magento.models import (
     to_decimal,
 )
 from bridge.magento.search import SearchCriteria, SearchResult, chunked
-from bridge.order_settings import OrderSettings
 
 if TYPE_CHECKING:
     from bridge.importer.regions import RegionResolver
@@ -700,6 +698,33 @@ class MagentoClient:
                 return view
         raise MagentoError(f"Magento has no store view with code {code!r}")
 
+    def gift_messages_allowed(self, store_code: str) -> bool:
+        """Whether the store view allows gift messages on orders (*Allow Gift Messages on Order Level*).
+
+        Magento's REST API does not expose this setting; its GraphQL `storeConfig { allow_order }` does
+        (Magento_GiftMessageGraphQl, 2.4.7+, anonymous). Any failure (older Magento, GraphQL off, no answer)
+        reads as "not allowed", so the gift message goes into the order comment instead: never lost, and a
+        refused gift message can't fail an order create. Asked once per client and store view.
+        """
+        key = f"gift_messages_allowed:{store_code}"
+        if key not in self._cache:
+            self.calls["POST graphql storeConfig"] += 1
+            allowed = False
+            try:
+                response = self.session.post(
+                    f"{self.settings.base_url.rstrip('/')}/graphql",
+                    data=dumps({"query": "{ storeConfig { allow_order } }"}),
+                    headers={**self._headers, "Content-Type": "application/json", "Store": store_code},
+                    timeout=self.timeout,
+                )
+                answer = response.json() if response.status_code == 200 else {}
+                config = ((answer or {}).get("data") or {}).get("storeConfig") or {}
+                allowed = str(config.get("allow_order") or "0") == "1" and not answer.get("errors")
+            except (requests.exceptions.RequestException, ValueError, AttributeError):
+                allowed = False
+            self._cache[key] = allowed
+        return self._cache[key]
+
     def country(self, country_id: str) -> Country:
         key = f"country:{country_id.upper()}"
         if key not in self._cache:
@@ -760,51 +785,6 @@ class MagentoClient:
             return RegionResolver([self.country(country_code)])
         except MagentoNotFound:
             return RegionResolver()  # a country the store does not allow: no region ids, the text stays
-
-    def customer_for_order(self, order: AmazonOrder, settings: OrderSettings, store: StoreView) -> CustomerRef | None:
-        """The customer an order is assigned to under *Customer Creation*; None means a guest order.
-
-        Predefined: that customer, which must exist (else `OrderBuildError`). Build New Customer Account
-        (ASC): the customer with the buyer's e-mail in the store's website, created from BuyerName when
-        missing; without a buyer e-mail (no PII role) the order stays a guest order.
-        """
-        from bridge.importer.order_builder import OrderBuildError, split_name
-        from bridge.order_settings import CustomerCreation
-
-        if settings.customer_creation == CustomerCreation.PREDEFINED:
-            email = settings.predefined_customer_email
-            if not email:
-                raise OrderBuildError(
-                    "Cannot create sales order: Customer Creation is set to a predefined customer, but no "
-                    "customer e-mail is configured"
-                )
-            found = self.find_customers_by_email(email, website_id=store.website_id)
-            if not found:
-                raise OrderBuildError(
-                    f"Cannot create sales order: the predefined customer {email} does not exist in the website "
-                    f"of store view {store.code!r}"
-                )
-            return found[0]
-        if settings.customer_creation != CustomerCreation.NEW_ACCOUNT or not order.buyer_email:
-            return None
-        found = self.find_customers_by_email(order.buyer_email, website_id=store.website_id)
-        if found:
-            return found[0]
-        first, last = split_name(order.buyer_name)
-        try:
-            return self.create_customer(
-                email=order.buyer_email,
-                firstname=first,
-                lastname=last,
-                website_id=store.website_id,
-                store_id=store.id,
-            )
-        except MagentoInvalidRequest:
-            # Another worker created it in between: use theirs.
-            found = self.find_customers_by_email(order.buyer_email, website_id=store.website_id)
-            if found:
-                return found[0]
-            raise
 
 
 def _seg(value: str) -> str:

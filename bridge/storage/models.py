@@ -131,6 +131,8 @@ class StoreOrderSettings(Base):
     create_invoice: Mapped[bool] = mapped_column(Boolean, default=True)
     import_from: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # "Tax collected by Amazon": exclude | include (bridge.order_settings.AmazonCollectedTax)
+    amazon_collected_tax: Mapped[str] = mapped_column(String(16), default="exclude", server_default="exclude")
 
     store: Mapped[Store] = relationship(back_populates="order_settings")
 

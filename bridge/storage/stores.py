@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.order_settings import (
+    AmazonCollectedTax,
     CustomerCreation,
     OrderNumberSource,
     OrderSettings,
@@ -94,6 +95,7 @@ def order_settings(row: StoreOrderSettings) -> OrderSettings:
         import_fba=bool(row.import_fba),
         create_invoice=bool(row.create_invoice),
         import_from=row.import_from,
+        amazon_collected_tax=enum(AmazonCollectedTax, row.amazon_collected_tax, AmazonCollectedTax.EXCLUDE),
     )
 
 

@@ -13,6 +13,12 @@ string; JPY has no decimals). For each order item:
                   ``detailedBreakdowns`` ``ITEM`` / ``SHIPPING`` (present only when non-zero)
 - ``proceedsTotal`` = ITEM + SHIPPING + TAX + DISCOUNT
 
+Who remits the tax (``tax.taxCollections``): in the US Amazon does, as marketplace facilitator, for every
+item. Elsewhere the seller does, unless ``amazon_collects_tax=True``: then UK items carry Amazon's VOEC
+collection and DE items the EU IOSS one (``taxCalculationBreakdowns[].reportingScheme = IOSS``), as for
+low-value goods shipped in from outside. Amazon Business orders carry the buyer's VAT registration and
+``taxInvoicing``; ``replacement_rate`` makes some orders zero-total replacements of an earlier order.
+
 The order's ``proceeds.breakdowns`` hold, per type, the sum of that type over the items, and
 ``proceeds.grandTotal`` = Σ order breakdowns = Σ item ``proceedsTotal``, exactly. An importer can rebuild
 Magento's grand total from the item blocks alone: subtotal = Σ ITEM, shipping = Σ SHIPPING, tax = Σ TAX,
@@ -53,12 +59,13 @@ class Marketplace:
     order_prefixes: tuple[str, ...]
     email_domain: str
     tax_party: str
+    amazon_collects_tax: bool = False  # US marketplace facilitator: Amazon collects and remits the sales tax
 
 
 MARKETPLACES: dict[str, Marketplace] = {
     "US": Marketplace("US", "ATVPDKIKX0DER", "Amazon.com", "USD", "US", Decimal("0.0825"), Decimal("1"),
                       Decimal("4.99"), ("111", "112", "113", "114"), "marketplace.amazon.com",
-                      "Amazon Services, Inc."),
+                      "Amazon Services, Inc.", True),
     "UK": Marketplace("UK", "A1F83G8C2ARO7P", "Amazon.co.uk", "GBP", "GB", Decimal("0.20"), Decimal("0.79"),
                       Decimal("2.99"), ("202", "203", "204", "205", "206"), "marketplace.amazon.co.uk",
                       "Amazon Services Europe S.a.r.L."),
@@ -147,9 +154,21 @@ def _breakdown(kind: str, value: Decimal, currency: str, details: dict[str, Deci
     return out
 
 
+def _make_replacement(order: dict, original_id: str, currency: str) -> None:
+    """Amazon's replacement for an earlier order: same kind of goods, nothing charged."""
+    order["associatedOrders"] = [{"orderId": original_id, "associationType": "REPLACEMENT_ORIGINAL_ID"}]
+    zero = money(Decimal("0"), currency)
+    for item in order["orderItems"]:
+        item["proceeds"] = {"proceedsTotal": zero, "breakdowns": [{"type": "ITEM", "subtotal": zero}]}
+        item.pop("tax", None)
+        item.pop("promotion", None)
+    order["proceeds"] = {"grandTotal": zero, "breakdowns": [{"type": "ITEM", "subtotal": zero}]}
+
+
 def generate_orders(count: int, seed: int, catalog: Sequence[CatalogProduct], *,
                     marketplaces: Iterable[str] = ("US", "UK", "DE", "JP"), unknown_sku_rate: float = 0.0,
-                    afn_rate: float = 0.2, now: datetime | None = None) -> list[dict]:
+                    afn_rate: float = 0.2, now: datetime | None = None, amazon_collects_tax: bool | None = None,
+                    replacement_rate: float = 0.0) -> list[dict]:
     """`count` v2026 Order dicts spread over the three days before `now` (default: the current time)."""
     if not catalog:
         raise ValueError("the catalog is empty")
@@ -160,6 +179,7 @@ def generate_orders(count: int, seed: int, catalog: Sequence[CatalogProduct], *,
     used_ids: set[str] = set()
     for _ in range(count):
         mp = MARKETPLACES[rng.choice(codes)]
+        facilitated = mp.amazon_collects_tax if amazon_collects_tax is None else amazon_collects_tax
         afn = rng.random() < afn_rate
         status = _pick_status(rng, afn)
         created = now - timedelta(seconds=rng.randint(600, 3 * 86400))
@@ -229,9 +249,12 @@ def generate_orders(count: int, seed: int, catalog: Sequence[CatalogProduct], *,
                              "breakdowns": breakdowns},
                 "fulfillment": {"quantityFulfilled": shipped,
                                 "quantityUnfulfilled": 0 if status == "CANCELLED" else qty - shipped},
-                "tax": {"taxCollections": [{"model": "MARKETPLACE_FACILITATOR",
-                                            "responsibleParty": mp.tax_party}]},
             }
+            if facilitated:
+                item["tax"] = {"taxCollections": [{"model": "MARKETPLACE_FACILITATOR",
+                                                   "responsibleParty": mp.tax_party}]}
+                if mp.code == "DE":
+                    item["tax"]["taxCalculationBreakdowns"] = [{"reportingScheme": "IOSS"}]
             if promo_id:
                 item["promotion"] = {"breakdowns": [{"promotionId": promo_id}]}
             if status == "CANCELLED":
@@ -274,6 +297,13 @@ def generate_orders(count: int, seed: int, catalog: Sequence[CatalogProduct], *,
             order["buyer"]["buyerCompanyName"] = f"{person.split()[-1]} GmbH" if mp.country == "DE" \
                 else f"{person.split()[-1]} Ltd"
             order["buyer"]["buyerPurchaseOrderNumber"] = f"PO-{_digits(rng, 6)}"
+            order["tax"] = {"taxRegistrations": [{
+                "entityType": "BUYER", "taxRegistrationType": "VAT" if mp.country != "US" else "BUSINESS",
+                "taxRegistrationNumber": f"{mp.country}{order_id.replace('-', '')[-9:]}",
+                "legalName": order["buyer"]["buyerCompanyName"],
+            }], "taxInvoicing": {"buyerInvoicePreference": "BUSINESS"}}
+        if replacement_rate and orders and rng.random() < replacement_rate:
+            _make_replacement(order, rng.choice(orders)["orderId"], mp.currency)
         if status != "PENDING":
             order["recipient"] = {"deliveryAddress": {
                 "name": person, "addressLine1": street, "city": city, "stateOrRegion": region,

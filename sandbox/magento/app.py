@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -181,6 +182,28 @@ def create_app(config: MagentoTwinConfig | None = None) -> Flask:
     @app.route("/rest/<path:path>", methods=methods)
     def rest(path: str) -> Response:
         return twin.dispatch(path)
+
+    @app.route("/graphql", methods=["POST"])
+    def graphql() -> Response:
+        """Only `storeConfig { allow_order allow_items }` (Magento_GiftMessageGraphQl, anonymous, `Store` header);
+        any other query gets GraphQL's error answer."""
+        twin.count("POST /graphql")
+        body = request.get_json(silent=True) or {}
+        query = str(body.get("query") or "")
+        code = request.headers.get("Store")
+        view = twin.config.view_by_code(code) if code else twin.config.default_view
+        if view is None:
+            return _json({"errors": [{"message": "Requested store is not found",
+                                      "extensions": {"category": "graphql-no-such-entity"}}]}, 200)
+        asked = set(re.findall(r"[A-Za-z_]+", query.split("storeConfig", 1)[1])) if "storeConfig" in query else set()
+        known = {"allow_order", "allow_items"}
+        unknown = sorted(asked - known)
+        if "storeConfig" not in query or unknown:
+            field = unknown[0] if unknown else "query"
+            return _json({"errors": [{"message": f'Cannot query field "{field}" on type "StoreConfig".',
+                                      "extensions": {"category": "graphql"}}]}, 200)
+        flag = "1" if view.allow_gift_messages else "0"
+        return _json({"data": {"storeConfig": {k: flag for k in sorted(asked)}}}, 200)
 
     @app.route("/admin/sales/order/view/order_id/<order_id>", methods=["GET"])
     @app.route("/admin/sales/order/view/order_id/<order_id>/", methods=["GET"])

@@ -30,6 +30,9 @@ class StoreView:
     locale: str = "en_US"
     timezone: str = "UTC"
     is_active: bool = True
+    # Sales > Gift Options > Allow Gift Messages on Order Level (sales/gift_options/allow_order); Magento's
+    # default is No. Read by clients through GraphQL `storeConfig { allow_order }`.
+    allow_gift_messages: bool = False
 
 
 def default_store_views() -> tuple[StoreView, ...]:

@@ -166,6 +166,20 @@ def _history_block(order: dict[str, Any]) -> str:
     return f'<ul class="note-list">{"".join(items)}</ul>'
 
 
+def _gift_block(order: dict[str, Any]) -> str:
+    """Magento's "Gift Options" section, shown only when the order has a gift message."""
+    gift = (order.get("extension_attributes") or {}).get("gift_message")
+    if not isinstance(gift, dict):
+        return ""
+    return (
+        '<section class="admin__page-section order-gift-options">'
+        '<div class="admin__page-section-title"><span class="title">Gift Options</span></div>'
+        f'<table class="gift-message"><tr><th>From</th><td>{_e(gift.get("sender"))}</td></tr>'
+        f'<tr><th>To</th><td>{_e(gift.get("recipient"))}</td></tr>'
+        f'<tr><th>Message</th><td>{_e(gift.get("message"))}</td></tr></table></section>\n'
+    )
+
+
 def order_view(order: dict[str, Any]) -> str:
     status = STATUS_LABELS.get(order.get("status") or "", order.get("status") or "")
     return f"""<!doctype html>
@@ -200,7 +214,7 @@ def order_view(order: dict[str, Any]) -> str:
 <div class="admin__page-section-item-title"><span class="title">Shipping &amp; Handling Information</span></div>
 <div class="admin__page-section-item-content">{_shipping_block(order)}</div></div>
 </section>
-<section class="admin__page-section">
+{_gift_block(order)}<section class="admin__page-section">
 <div class="admin__page-section-title"><span class="title">Items Ordered</span></div>
 {_items_block(order)}</section>
 <section class="admin__page-section order-view-comments-history">

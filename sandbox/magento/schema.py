@@ -79,6 +79,9 @@ STATUS_HISTORY_FIELDS = frozenset({
     "entity_id", "parent_id", "comment", "status", "is_customer_notified", "is_visible_on_front", "created_at",
     "entity_name", "extension_attributes",
 })
+# Magento\GiftMessage\Api\Data\MessageInterface (order extension attribute `gift_message`)
+GIFT_MESSAGE_FIELDS = frozenset({"gift_message_id", "customer_id", "sender", "recipient", "message",
+                                 "extension_attributes"})
 SHIPPING_ASSIGNMENT_FIELDS = frozenset({"shipping", "items", "stock_id", "extension_attributes"})
 SHIPPING_FIELDS = frozenset({"address", "method", "total", "extension_attributes"})
 
