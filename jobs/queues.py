@@ -78,7 +78,42 @@ def enqueue_import(connection: Redis, store_id: int, amazon_order_id: str) -> Jo
     )
 
 
+def outbox_job_id(store_id: int) -> str:
+    return f"outbox-store-{store_id}"
+
+
+def enqueue_outbox(connection: Redis, store_id: int, *, delay_seconds: float | None = None) -> Job | None:
+    """Run the store's outbox (send queued actions, read feeds' reports) now, or in `delay_seconds`.
+
+    The job is short (it never waits for Amazon); a later run is scheduled with RQ's `enqueue_in`, and
+    the scheduler's sweep re-enqueues it anyway whenever the database says something is due."""
+    q = queue(ACTIONS, connection)
+    job_id = outbox_job_id(store_id)
+    if not delay_seconds or delay_seconds <= 0:
+        return _enqueue_unique(q, "jobs.tasks.process_outbox", job_id, store_id, timeout=900)
+    existing = Job.fetch(job_id, connection=connection) if Job.exists(job_id, connection=connection) else None
+    if existing is not None:
+        if existing.get_status(refresh=True) in ("queued", "started", "scheduled", "deferred"):
+            return None
+        existing.delete()
+    from datetime import timedelta
+
+    return q.enqueue_in(
+        timedelta(seconds=delay_seconds), "jobs.tasks.process_outbox", store_id, job_id=job_id, retry=RETRY,
+        job_timeout=900, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+    )
+
+
 def enqueue_actions(connection: Redis, store_id: int) -> Job | None:
+    """The older name of `enqueue_outbox`."""
+    return enqueue_outbox(connection, store_id)
+
+
+def commerce_poll_job_id(store_id: int) -> str:
+    return f"commerce-poll-{store_id}"
+
+
+def enqueue_commerce_poll(connection: Redis, store_id: int) -> Job | None:
     return _enqueue_unique(
-        queue(ACTIONS, connection), "jobs.tasks.send_actions", f"actions-store-{store_id}", store_id, timeout=1800
+        queue(SYNC, connection), "jobs.tasks.poll_commerce", commerce_poll_job_id(store_id), store_id, timeout=900
     )

@@ -9,7 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.order_settings import (
+    DEFAULT_ADJUSTMENT_REASON,
+    DEFAULT_COMMERCE_CANCEL_REASON,
     CustomerCreation,
+    NoTrackingPolicy,
     OrderNumberSource,
     OrderSettings,
     OrderStatusMode,
@@ -94,6 +97,9 @@ def order_settings(row: StoreOrderSettings) -> OrderSettings:
         import_fba=bool(row.import_fba),
         create_invoice=bool(row.create_invoice),
         import_from=row.import_from,
+        no_tracking_policy=enum(NoTrackingPolicy, row.no_tracking_policy, NoTrackingPolicy.HOLD),
+        adjustment_reason=row.adjustment_reason or DEFAULT_ADJUSTMENT_REASON,
+        commerce_cancel_reason=row.commerce_cancel_reason or DEFAULT_COMMERCE_CANCEL_REASON,
     )
 
 
