@@ -32,9 +32,10 @@ def sweep_outbox(scheduler, now: datetime) -> dict[str, list[int]]:
     tick = int(scheduler.due_tick(now).timestamp())
     polled = []
     for store_id in active:
-        if redis.set(COMMERCE_TICK_KEY.format(store_id=store_id, tick=tick), scheduler.name, nx=True, ex=7 * 24 * 3600):
-            if queues.enqueue_commerce_poll(redis, store_id) is not None:
-                polled.append(store_id)
+        key = COMMERCE_TICK_KEY.format(store_id=store_id, tick=tick)
+        claimed = redis.set(key, scheduler.name, nx=True, ex=7 * 24 * 3600)
+        if claimed and queues.enqueue_commerce_poll(redis, store_id) is not None:
+            polled.append(store_id)
     if sent:
         log.info("outbox sweep: enqueued the outbox of stores %s", sent)
     return {"outbox": sent, "commerce_poll": polled}

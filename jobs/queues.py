@@ -82,25 +82,30 @@ def outbox_job_id(store_id: int) -> str:
     return f"outbox-store-{store_id}"
 
 
-def enqueue_outbox(connection: Redis, store_id: int, *, delay_seconds: float | None = None) -> Job | None:
-    """Run the store's outbox (send queued actions, read feeds' reports) now, or in `delay_seconds`.
+def enqueue_outbox(connection: Redis, store_id: int) -> Job | None:
+    """Run the store's outbox now (send queued actions, read finished feeds' reports); never waits."""
+    return _enqueue_unique(queue(ACTIONS, connection), "jobs.tasks.process_outbox", outbox_job_id(store_id),
+                           store_id, timeout=900)
 
-    The job is short (it never waits for Amazon); a later run is scheduled with RQ's `enqueue_in`, and
-    the scheduler's sweep re-enqueues it anyway whenever the database says something is due."""
-    q = queue(ACTIONS, connection)
-    job_id = outbox_job_id(store_id)
-    if not delay_seconds or delay_seconds <= 0:
-        return _enqueue_unique(q, "jobs.tasks.process_outbox", job_id, store_id, timeout=900)
-    existing = Job.fetch(job_id, connection=connection) if Job.exists(job_id, connection=connection) else None
-    if existing is not None:
-        if existing.get_status(refresh=True) in ("queued", "started", "scheduled", "deferred"):
-            return None
-        existing.delete()
+
+LATER_KEY = "amazon-bridge:outbox-later:{store_id}"
+LATER_PREFIX = "outbox-later-"
+
+
+def enqueue_outbox_later(connection: Redis, store_id: int, delay_seconds: float) -> Job | None:
+    """Run the store's outbox again in `delay_seconds` (RQ's `enqueue_in`), at most one such run pending.
+
+    Called from inside an outbox job, whose own id is busy, so the later run has its own id; a Redis key
+    (cleared when that run starts, expiring by itself) keeps a second one from being scheduled."""
     from datetime import timedelta
+    from uuid import uuid4
 
-    return q.enqueue_in(
-        timedelta(seconds=delay_seconds), "jobs.tasks.process_outbox", store_id, job_id=job_id, retry=RETRY,
-        job_timeout=900, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+    if not connection.set(LATER_KEY.format(store_id=store_id), "1", nx=True, ex=int(delay_seconds) + 120):
+        return None
+    return queue(ACTIONS, connection).enqueue_in(
+        timedelta(seconds=delay_seconds), "jobs.tasks.process_outbox", store_id,
+        job_id=f"{LATER_PREFIX}{store_id}-{uuid4().hex[:12]}", retry=RETRY, job_timeout=900,
+        result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
     )
 
 

@@ -42,11 +42,16 @@ def process_outbox(store_id: int) -> dict:
     """Send the store's queued actions and read the reports of feeds Amazon has finished; never waits.
 
     While a feed is still processing the job ends and schedules its own next run (`enqueue_in`)."""
+    from rq import get_current_job
+
     from bridge.outbox import next_check_in
     from bridge.outbox import process_outbox as run_outbox
     from bridge.storage.models import Store, utcnow
 
     rt = runtime()
+    job = get_current_job()
+    if job is not None and job.id.startswith(queues.LATER_PREFIX):
+        rt.redis.delete(queues.LATER_KEY.format(store_id=store_id))  # the pending later run is this one
     with rt.db.session() as session:
         store = session.get(Store, store_id)
         if store is None:
@@ -57,7 +62,7 @@ def process_outbox(store_id: int) -> dict:
         delay = next_check_in(session, store_id, utcnow())
     if delay is not None:
         try:
-            queues.enqueue_outbox(rt.redis, store_id, delay_seconds=max(delay, 0.5))
+            queues.enqueue_outbox_later(rt.redis, store_id, max(delay, 1.0))
         except Exception as exc:  # noqa: BLE001 - the scheduler's sweep runs it anyway
             log.warning("store %s: could not schedule the next outbox run: %s", store_id, exc)
     return {"submitted": result.submitted, "confirmed": result.confirmed, "accepted": result.accepted,
