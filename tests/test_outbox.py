@@ -336,3 +336,19 @@ def test_documents_of_orders_the_bridge_did_not_create_are_ignored(shop):
 
     assert poll(shop).queued == 0
     assert actions(shop) == []
+
+
+def test_an_order_failing_the_same_way_keeps_one_history_row_with_a_count(shop):
+    from bridge.storage.orders import add_event
+
+    imported(shop, v2026_order("111-0000074-0000001"))
+    with shop.runtime.db.session() as session:
+        record = session.scalar(select(AmazonOrderRecord))
+        before = len(record.events)
+        for _ in range(11):
+            add_event(record, "error", "Magento answered 503.")
+        add_event(record, "retry", "Retried by alice.")
+        add_event(record, "error", "Magento answered 503.")
+    events = shop.record("111-0000074-0000001").events[before:]
+    assert [(e.kind, e.count) for e in events] == [("error", 11), ("retry", 1), ("error", 1)]
+    assert events[0].last_at >= events[0].at
