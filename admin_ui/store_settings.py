@@ -16,7 +16,14 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-from bridge.order_settings import DEFAULT_SHIPPING_METHOD
+from bridge.amazon.feeds import ADJUSTMENT_REASON_LABELS
+from bridge.domain import CANCEL_REASONS
+from bridge.order_settings import (
+    DEFAULT_ADJUSTMENT_REASON,
+    DEFAULT_COMMERCE_CANCEL_REASON,
+    DEFAULT_SHIPPING_METHOD,
+    NoTrackingPolicy,
+)
 from bridge.storage.models import Role, Store, StoreOrderSettings
 
 from .banners import selected_store
@@ -58,9 +65,25 @@ TOOLTIPS = {
     "create_invoice": "Create an offline invoice right after the order, as Amazon Sales Channel does.",
     "import_from": "Orders placed before this time (UTC) are listed but never imported. Amazon orders that "
     "existed before the store was connected are never imported.",
+    "no_tracking_policy": "A Commerce shipment without a tracking number: hold it and warn in the order's history "
+    "(it is confirmed on Amazon once a tracking number is added), or confirm it on Amazon at once with the "
+    "Commerce shipment number in place of a tracking number.",
+    "adjustment_reason": "The reason Amazon receives with the refund when a credit memo is created in Commerce "
+    "for a shipped order.",
+    "commerce_cancel_reason": "The reason Amazon and the buyer receive when an Unshipped order is canceled (or fully "
+    "refunded) in Commerce.",
 }
 
 ENABLED = (("1", "Enabled"), ("0", "Disabled"))
+NO_TRACKING_CHOICES = (
+    (NoTrackingPolicy.HOLD.value, "Hold And Warn"),
+    (NoTrackingPolicy.SEND.value, "Send Without Tracking"),
+)
+
+
+def _one_of(field: SelectField, pairs) -> None:
+    if field.data and field.data not in {value for value, _ in pairs}:
+        raise ValidationError("Choose one of the listed values.")
 
 
 class OrderSettingsForm(FlaskForm):
@@ -105,6 +128,18 @@ class OrderSettingsForm(FlaskForm):
     import_fba = SelectField("Import FBA Orders", choices=choices(ENABLED))
     create_invoice = SelectField("Create Invoice", choices=choices([("1", "Yes"), ("0", "No")]))
     import_from = StringField("Import Orders Placed From (UTC)")
+    # Commerce -> Amazon. A post without them (an older form) keeps what is stored.
+    no_tracking_policy = SelectField(
+        "Shipment Without Tracking Number",
+        choices=choices(NO_TRACKING_CHOICES),
+        validate_choice=False,
+    )
+    adjustment_reason = SelectField(
+        "Refund Reason For Credit Memos", choices=choices(ADJUSTMENT_REASON_LABELS), validate_choice=False
+    )
+    commerce_cancel_reason = SelectField(
+        "Cancel Reason For Commerce Cancels", choices=choices(CANCEL_REASONS), validate_choice=False
+    )
 
     REQUIRED = ("import_enabled", "store_view_code", "reserve_pending", "order_status_mode", "payment_method")
 
@@ -119,6 +154,15 @@ class OrderSettingsForm(FlaskForm):
                 field.errors = [*field.errors, "This is a required field."]
                 ok = False
         return ok and not any(field.errors for field in self)
+
+    def validate_no_tracking_policy(self, field: SelectField) -> None:
+        _one_of(field, NO_TRACKING_CHOICES)
+
+    def validate_adjustment_reason(self, field: SelectField) -> None:
+        _one_of(field, ADJUSTMENT_REASON_LABELS)
+
+    def validate_commerce_cancel_reason(self, field: SelectField) -> None:
+        _one_of(field, CANCEL_REASONS)
 
     def validate_store_view_code(self, field: StringField) -> None:
         if field.data and not CODE_RE.match(field.data.strip()):
@@ -206,6 +250,9 @@ def _form_from_row(row: StoreOrderSettings) -> dict[str, Any]:
         "import_fba": "1" if row.import_fba else "0",
         "create_invoice": "1" if row.create_invoice else "0",
         "import_from": row.import_from.strftime("%Y-%m-%d %H:%M") if row.import_from else "",
+        "no_tracking_policy": row.no_tracking_policy or NoTrackingPolicy.HOLD.value,
+        "adjustment_reason": row.adjustment_reason or DEFAULT_ADJUSTMENT_REASON,
+        "commerce_cancel_reason": row.commerce_cancel_reason or DEFAULT_COMMERCE_CANCEL_REASON,
     }
 
 
@@ -229,6 +276,9 @@ def _save(row: StoreOrderSettings, form: OrderSettingsForm) -> None:
     row.import_fba = form.import_fba.data == "1"
     row.create_invoice = form.create_invoice.data == "1"
     row.import_from = parse_import_from(form.import_from.data or "")
+    for name in ("no_tracking_policy", "adjustment_reason", "commerce_cancel_reason"):
+        if getattr(form, name).data:
+            setattr(row, name, getattr(form, name).data)
 
 
 def _settings_row(store: Store) -> StoreOrderSettings:
