@@ -350,14 +350,20 @@ def _cancel_items(session, record, memo, key, number, lines, settings, actions, 
                                             "nothing was canceled on Amazon.")
         return
     whole = all(lines.get(i.order_item_id, 0) >= i.qty_ordered for i in record.items)
+    if not whole:
+        # The acknowledgement feed cancels whole orders only, and Amazon refunds only shipped orders: a part
+        # of an Unshipped order can't be given back on Amazon. Say so instead of canceling too much.
+        add_event(record, "cancel_skipped",
+                  f"Commerce credit memo {number} refunds part of an Unshipped order. Amazon cancels whole orders "
+                  "only, so nothing was sent: ship the rest and the refund follows, or cancel the whole order.")
+        return
     reason = settings.commerce_cancel_reason
     session.add(OutboundAction(
-        order=record, kind="cancel", dedupe_key="cancel" if whole else key, requested_by="commerce", reason=reason,
+        order=record, kind="cancel", dedupe_key="cancel", requested_by="commerce", reason=reason,
         payload={"creditmemo_id": memo["entity_id"], "order_item_ids": sorted(lines)},
     ))
-    scope = "the order" if whole else "items " + ", ".join(sorted(lines))
     add_event(record, "cancel_queued",
-              f"Commerce credit memo {number} on an Unshipped order: cancel of {scope} on Amazon queued "
+              f"Commerce credit memo {number} refunds the whole Unshipped order: cancel on Amazon queued "
               f"(reason {REASON_LABELS.get(reason, reason)}).")
     session.flush()
     result.queued += 1

@@ -352,3 +352,18 @@ def test_an_order_failing_the_same_way_keeps_one_history_row_with_a_count(shop):
     events = shop.record("111-0000074-0000001").events[before:]
     assert [(e.kind, e.count) for e in events] == [("error", 11), ("retry", 1), ("error", 1)]
     assert events[0].last_at >= events[0].at
+
+
+def test_a_credit_memo_for_part_of_an_unshipped_order_cancels_nothing_and_says_why(shop):
+    order = v2026_order("111-0000072-0000003", items=[line("SKU-1", "Thing", "2", "10.00")])
+    record = imported(shop, order)
+    ids = magento_items(shop, record)
+    magento_post(shop, f"order/{record.magento_entity_id}/refund", {
+        "items": [{"order_item_id": ids[order["orderItems"][0]["orderItemId"]], "qty": 1}],
+        "arguments": {"shipping_amount": 0}})
+
+    assert poll(shop).queued == 0
+
+    assert shop.amazon.get_order("111-0000072-0000003")["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED"
+    assert actions(shop) == []
+    assert "Amazon cancels whole orders only" in shop.record("111-0000072-0000003").events[-1].message
