@@ -290,6 +290,8 @@ def _on_creditmemo(session: Session, record: AmazonOrderRecord, memo: dict, item
     if status == AmazonStatus.UNSHIPPED.value:
         _cancel_items(session, record, memo, key, number, lines, settings, actions, result)
         return
+    if status == AmazonStatus.CANCELED.value:
+        return  # Amazon canceled it and refunded the buyer itself (this memo mirrors that in Commerce)
     if status not in (AmazonStatus.SHIPPED.value, AmazonStatus.PARTIALLY_SHIPPED.value, "Completed"):
         add_event(record, "refund_skipped", f"Commerce credit memo {number} was not sent to Amazon: the Amazon "
                                             f"order is {status}.")

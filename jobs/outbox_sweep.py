@@ -20,6 +20,8 @@ from jobs import queues
 log = logging.getLogger(__name__)
 
 COMMERCE_TICK_KEY = "amazon-bridge:scheduler:commerce:{store_id}:{tick}"
+SWEPT_KEY = "amazon-bridge:scheduler:outbox-swept:{store_id}"
+SWEEP_SECONDS = 30  # a store whose outbox keeps failing (e.g. revoked credentials) is re-run twice a minute
 
 
 def sweep_outbox(scheduler, now: datetime) -> dict[str, list[int]]:
@@ -28,7 +30,11 @@ def sweep_outbox(scheduler, now: datetime) -> dict[str, list[int]]:
     with runtime.db.session() as session:
         outbox = due_stores(session, now)
         active = list(session.scalars(select(Store.id).where(Store.active.is_(True))))
-    sent = [store_id for store_id in outbox if queues.enqueue_outbox(redis, store_id) is not None]
+    sent = [
+        store_id for store_id in outbox
+        if redis.set(SWEPT_KEY.format(store_id=store_id), scheduler.name, nx=True, ex=SWEEP_SECONDS)
+        and queues.enqueue_outbox(redis, store_id) is not None
+    ]
     tick = int(scheduler.due_tick(now).timestamp())
     polled = []
     for store_id in active:

@@ -367,3 +367,27 @@ def test_a_credit_memo_for_part_of_an_unshipped_order_cancels_nothing_and_says_w
     assert shop.amazon.get_order("111-0000072-0000003")["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED"
     assert actions(shop) == []
     assert "Amazon cancels whole orders only" in shop.record("111-0000072-0000003").events[-1].message
+
+
+def test_shipments_and_cancels_on_sqlite_and_postgresql(database_url, redis_url, magento_twin, amazon_twin,
+                                                        monkeypatch):
+    from tests.harness import make_bridge
+
+    b = make_bridge(database_url=database_url, redis_url=redis_url, magento=magento_twin, amazon=amazon_twin,
+                    monkeypatch=monkeypatch)
+    try:
+        b.add_products([("SKU-1", "Thing", "10.00")])
+        shipped = imported(b, v2026_order("111-0000076-0000001"))
+        imported(b, v2026_order("111-0000076-0000002"))
+        magento_post(b, f"order/{shipped.magento_entity_id}/ship",
+                     {"tracks": [{"carrier_code": "dhl", "title": "DHL", "track_number": "JD01"}]})
+        request_cancel(b, "111-0000076-0000002", "CustomerExchange")
+
+        poll(b)
+        settle(b)
+
+        assert b.amazon.get_order("111-0000076-0000001")["packages"][0]["carrier"] == "DHL"
+        assert b.amazon.get_order("111-0000076-0000002")["fulfillment"]["fulfillmentStatus"] == "CANCELLED"
+        assert {a.kind: a.state for a in actions(b)} == {"shipment": "accepted", "cancel": "accepted"}
+    finally:
+        b.runtime.close()
