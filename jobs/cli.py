@@ -66,8 +66,27 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
             f"store {result.store_code}: {result.orders_seen} orders seen, {len(result.due)} due, "
             f"{counts['imported']} imported, {counts['error']} in error"
         )
+        click.echo(_commerce_to_amazon(rt, store_id))
     else:
         click.echo(f"store {result.store_code}: {result.orders_seen} orders seen, {len(result.due)} import jobs queued")
+
+
+def _commerce_to_amazon(rt, store_id: int) -> str:
+    """`sync --once`: the Commerce poll and one outbox pass in this process (feeds are read next time)."""
+    from bridge.commerce_changes import poll_commerce
+    from bridge.outbox import process_outbox
+    from bridge.storage.models import Store
+    from bridge.storage.stores import order_settings
+
+    with rt.db.session() as session:
+        store = session.get(Store, store_id)
+        view = order_settings(store.order_settings).store_view_code
+        amazon = rt.amazon_client(store)
+    polled = poll_commerce(rt.db.sessionmaker, store_id, rt.magento_client(view))
+    sent = process_outbox(rt.db.sessionmaker, store_id, amazon, rate_scale=rt.amazon_rate_scale, redis=rt.redis)
+    return (f"Commerce -> Amazon: {polled.queued} queued ({polled.held} shipments held), {sent.confirmed} shipments "
+            f"confirmed, {sent.submitted} sent in feeds, {sent.accepted} accepted, {sent.rejected} rejected, "
+            f"{sent.pending} waiting for Amazon")
 
 
 @click.command()

@@ -25,6 +25,10 @@ def sync_store(store_id: int) -> dict:
     except SyncBusy as exc:
         log.info("%s; skipping this run", exc)
         return {"skipped": str(exc)}
+    try:  # what the merchant did in Commerce goes out after each sync too (the sweep does it anyway)
+        queues.enqueue_commerce_poll(rt.redis, store_id)
+    except Exception as exc:  # noqa: BLE001 - the scheduler's next tick enqueues it
+        log.warning("store %s: could not enqueue the Commerce poll: %s", store_id, exc)
     return {"orders_seen": result.orders_seen, "new": result.new, "due": len(result.due), "linked": result.linked}
 
 

@@ -137,3 +137,22 @@ def test_cancel_command_queues_a_cancel_and_refuses_bad_input(bridge, tmp_path):
     cancel = actions(bridge, "cancel")
     assert [(a.reason, a.requested_by, a.state) for a in cancel] == [("NoInventory", "cli", "queued")]
     assert len(Queue(queues.ACTIONS, connection=bridge.runtime.redis)) == 1
+
+
+def test_a_commerce_shipment_reaches_amazon_with_the_next_sync_once(bridge, tmp_path):
+    from tests.test_outbox import magento_post
+
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000075-0000007")])
+    env = write_config(bridge, tmp_path / "config.toml")
+    assert run_cli(["sync", "--store", "us", "--once"], env).returncode == 0
+    record = bridge.record("111-0000075-0000007")
+    magento_post(bridge, f"order/{record.magento_entity_id}/ship",
+                 {"tracks": [{"carrier_code": "ups", "title": "UPS", "track_number": "1ZSYNC"}]})
+
+    result = run_cli(["sync", "--store", "us", "--once"], env)
+
+    assert result.returncode == 0, result.stderr
+    assert "1 shipments confirmed" in result.stdout
+    package = bridge.amazon.get_order("111-0000075-0000007")["packages"][0]
+    assert (package["carrier"], package["trackingNumber"]) == ("UPS", "1ZSYNC")
