@@ -391,3 +391,22 @@ def test_shipments_and_cancels_on_sqlite_and_postgresql(database_url, redis_url,
         assert {a.kind: a.state for a in actions(b)} == {"shipment": "accepted", "cancel": "accepted"}
     finally:
         b.runtime.close()
+
+
+def test_a_refund_never_asks_amazon_for_more_than_it_charged(shop):
+    order = v2026_order("111-0000072-0000004", status="SHIPPED",
+                        items=[line("SKU-1", "Thing", "2", "10.00", tax="1.60")])
+    record = imported(shop, order)
+    item_id = order["orderItems"][0]["orderItemId"]
+    with shop.runtime.db.session() as session:  # refunded on Amazon before: 15.00 of the 20.00 principal
+        session.add(OutboundAction(order_id=record.id, kind="refund", dedupe_key="earlier", requested_by="alice",
+                                   state="accepted", payload={"items": [{"order_item_id": item_id,
+                                                                         "components": {"Principal": "15.00"}}]}))
+    ids = magento_items(shop, record)
+    magento_post(shop, f"order/{record.magento_entity_id}/refund", {
+        "items": [{"order_item_id": ids[item_id], "qty": 1}], "arguments": {"shipping_amount": 0}})
+
+    poll(shop)
+
+    refund = [a for a in actions(shop, "refund") if a.dedupe_key != "earlier"][0]
+    assert refund.payload["items"][0]["components"] == {"Principal": "5.00", "Tax": "0.80"}

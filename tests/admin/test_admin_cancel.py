@@ -224,3 +224,5 @@ def test_amazons_answer_to_a_cancel_and_repeated_errors_show_on_the_order_page(h
     assert "Rejected by Amazon" in page and "because its status is SHIPPED" in page
     assert page.count("Magento did not answer.") == 1
     assert "(×11, last at" in page
+    again = client.get(f"/orders/{ORDER}/cancel", follow_redirects=True).get_data(as_text=True)
+    assert "exists already (rejected" in again and "because its status is SHIPPED" in again
