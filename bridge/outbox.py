@@ -189,6 +189,11 @@ def submit_feed(session_factory, store_id: int, amazon, kind: str, feed_type: st
         )
         sendable = []
         for action in actions:
+            if (action.attempts or 0) >= MAX_ATTEMPTS:  # every earlier send failed (and none reached Amazon)
+                _set(action, ActionState.GIVING_UP, f"{KIND_WORDS[kind]} not sent after {action.attempts} attempts; "
+                     "see the retries above.", "giving_up")
+                result.gave_up += 1
+                continue
             try:
                 _build(kind, store.seller_id, [action])  # each alone: one bad request never blocks the rest
             except FeedBuildError as exc:

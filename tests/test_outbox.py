@@ -410,3 +410,26 @@ def test_a_refund_never_asks_amazon_for_more_than_it_charged(shop):
 
     refund = [a for a in actions(shop, "refund") if a.dedupe_key != "earlier"][0]
     assert refund.payload["items"][0]["components"] == {"Principal": "5.00", "Tax": "0.80"}
+
+
+def test_amazon_down_retries_with_one_history_row_then_gives_up(shop):
+    from bridge.outbox import MAX_ATTEMPTS
+
+    imported(shop, v2026_order("111-0000070-0000007"))
+    request_cancel(shop, "111-0000070-0000007")
+    shop.amazon.set_faults(rate_503=1.0)
+    try:
+        for _ in range(MAX_ATTEMPTS):
+            process(shop)
+            with shop.runtime.db.session() as session:  # the back-off has passed
+                session.scalars(select(OutboundAction)).one().next_attempt_at = None
+    finally:
+        shop.amazon.set_faults(rate_503=0.0)
+
+    action = actions(shop, "cancel")[0]
+    assert action.state == ActionState.GIVING_UP.value and "not sent after 8 attempts" in action.result
+    retries = [e for e in shop.record("111-0000070-0000007").events if e.kind == "cancel_retry"]
+    # one row per distinct answer (503, then 429 once the bucket is spent), counted, not one row per attempt
+    assert sum(e.count for e in retries) == MAX_ATTEMPTS - 1
+    assert len(retries) == len({e.message for e in retries}) < MAX_ATTEMPTS - 1
+    assert feeds(shop) == []
