@@ -23,7 +23,7 @@ from . import get_runtime
 from .auth import require_role
 from .extensions import db
 from .forms import choices
-from .orders import cancel_action, find_order
+from .orders import cancel_action, find_order, seller_central_url
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,28 @@ def _detail_url(record: AmazonOrderRecord) -> str:
     return url_for("orders.detail", amazon_order_id=record.amazon_order_id, store=record.store.code)
 
 
+def _page(record: AmazonOrderRecord, form: CancelForm, blocked: str | None = None):
+    return render_template("cancel/cancel.html", record=record, form=form, note=NOTE, blocked=blocked,
+                           seller_central=seller_central_url(record.store, record.amazon_order_id))
+
+
+def _why_not(record: AmazonOrderRecord) -> str | None:
+    """Why this order can't be canceled here (shown instead of the form), or None when it can."""
+    if record.status == AmazonStatus.UNSHIPPED.value:
+        return None
+    if record.status in (AmazonStatus.SHIPPED.value, AmazonStatus.PARTIALLY_SHIPPED.value, "Completed"):
+        why = "Amazon has it as shipped, and a shipped order can no longer be canceled; refund it instead"
+    elif record.status == AmazonStatus.CANCELED.value:
+        why = "it is canceled already"
+    else:
+        why = "Amazon accepts cancellations only once the order is Unshipped (payment confirmed)"
+    return (f"This order is {record.status}: {why}. Only Unshipped orders can be cancelled here; "
+            "use Seller Central for the others.")
+
+
 def _refuse(record: AmazonOrderRecord, form: CancelForm, message: str):
     flash(message, "error")
-    return render_template("cancel/cancel.html", record=record, form=form, note=NOTE), 409
+    return _page(record, form, _why_not(record)), 409
 
 
 def _status_now(record: AmazonOrderRecord) -> str:
@@ -70,22 +89,18 @@ def cancel(amazon_order_id: str):
     form = CancelForm()
     existing = cancel_action(record)
     if existing is not None:
+        outcome = f": {existing.result}" if existing.result else ""
         flash(
-            f"A cancel request for this order exists already ({existing.state}, asked by {existing.requested_by}).",
+            f"A cancel request for this order exists already ({existing.state}, asked by {existing.requested_by})"
+            f"{outcome}",
             "warning",
         )
         return redirect(_detail_url(record))
     if request.method == "GET":
-        if record.status != AmazonStatus.UNSHIPPED.value:
-            flash(
-                f"This order is {record.status}. Only Unshipped orders can be cancelled here; "
-                "use Seller Central for the others.",
-                "warning",
-            )
-        return render_template("cancel/cancel.html", record=record, form=form, note=NOTE)
+        return _page(record, form, _why_not(record))
 
     if not form.validate_on_submit():
-        return render_template("cancel/cancel.html", record=record, form=form, note=NOTE), 400
+        return _page(record, form), 400
     if record.status != AmazonStatus.UNSHIPPED.value:
         return _refuse(
             record, form, f"Not cancelled: the order is {record.status}. Only Unshipped orders can be cancelled."
@@ -143,11 +158,13 @@ def cancel(amazon_order_id: str):
         flash("A cancel request for this order exists already.", "warning")
         return redirect(_detail_url(record))
     try:
-        from jobs.queues import enqueue_actions
+        from jobs.queues import enqueue_outbox
 
-        enqueue_actions(get_runtime().redis, record.store_id)
+        enqueue_outbox(get_runtime().redis, record.store_id)
         flash(
-            "The cancel request is queued. It will be sent to Amazon by the sync; this page shows its state.", "success"
+            "The cancel request is queued. It is sent to Amazon in a moment; the order's page shows Amazon's answer "
+            "once its processing report is in.",
+            "success",
         )
     except Exception as exc:  # noqa: BLE001 - the action row stays queued and the next sync sends it
         log.warning("cancel %s: could not enqueue the actions job: %s", record.amazon_order_id, exc)

@@ -16,7 +16,14 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
-from bridge.order_settings import DEFAULT_SHIPPING_METHOD
+from bridge.amazon.feeds import ADJUSTMENT_REASON_LABELS
+from bridge.domain import CANCEL_REASONS
+from bridge.order_settings import (
+    DEFAULT_ADJUSTMENT_REASON,
+    DEFAULT_COMMERCE_CANCEL_REASON,
+    DEFAULT_SHIPPING_METHOD,
+    NoTrackingPolicy,
+)
 from bridge.storage.models import Role, Store, StoreOrderSettings
 
 from .banners import selected_store
@@ -62,9 +69,25 @@ TOOLTIPS = {
     "how much Amazon collected and who remits it.",
     "import_from": "Orders placed before this time (UTC) are listed but never imported. Amazon orders that "
     "existed before the store was connected are never imported.",
+    "no_tracking_policy": "A Commerce shipment without a tracking number: hold it and warn in the order's history "
+    "(it is confirmed on Amazon once a tracking number is added), or confirm it on Amazon at once with the "
+    "Commerce shipment number in place of a tracking number.",
+    "adjustment_reason": "The reason Amazon receives with the refund when a credit memo is created in Commerce "
+    "for a shipped order.",
+    "commerce_cancel_reason": "The reason Amazon and the buyer receive when an Unshipped order is canceled (or fully "
+    "refunded) in Commerce.",
 }
 
 ENABLED = (("1", "Enabled"), ("0", "Disabled"))
+NO_TRACKING_CHOICES = (
+    (NoTrackingPolicy.HOLD.value, "Hold And Warn"),
+    (NoTrackingPolicy.SEND.value, "Send Without Tracking"),
+)
+
+
+def _one_of(field: SelectField, pairs) -> None:
+    if field.data and field.data not in {value for value, _ in pairs}:
+        raise ValidationError("Choose one of the listed values.")
 
 
 class OrderSettingsForm(FlaskForm):
@@ -114,6 +137,18 @@ class OrderSettingsForm(FlaskForm):
         choices=choices([("exclude", "Exclude From Commerce Order"), ("include", "Include In Commerce Order")]),
         default="exclude",
     )
+    # Commerce -> Amazon. A post without them (an older form) keeps what is stored.
+    no_tracking_policy = SelectField(
+        "Shipment Without Tracking Number",
+        choices=choices(NO_TRACKING_CHOICES),
+        validate_choice=False,
+    )
+    adjustment_reason = SelectField(
+        "Refund Reason For Credit Memos", choices=choices(ADJUSTMENT_REASON_LABELS), validate_choice=False
+    )
+    commerce_cancel_reason = SelectField(
+        "Cancel Reason For Commerce Cancels", choices=choices(CANCEL_REASONS), validate_choice=False
+    )
 
     REQUIRED = ("import_enabled", "store_view_code", "reserve_pending", "order_status_mode", "payment_method")
 
@@ -128,6 +163,15 @@ class OrderSettingsForm(FlaskForm):
                 field.errors = [*field.errors, "This is a required field."]
                 ok = False
         return ok and not any(field.errors for field in self)
+
+    def validate_no_tracking_policy(self, field: SelectField) -> None:
+        _one_of(field, NO_TRACKING_CHOICES)
+
+    def validate_adjustment_reason(self, field: SelectField) -> None:
+        _one_of(field, ADJUSTMENT_REASON_LABELS)
+
+    def validate_commerce_cancel_reason(self, field: SelectField) -> None:
+        _one_of(field, CANCEL_REASONS)
 
     def validate_store_view_code(self, field: StringField) -> None:
         if field.data and not CODE_RE.match(field.data.strip()):
@@ -216,6 +260,9 @@ def _form_from_row(row: StoreOrderSettings) -> dict[str, Any]:
         "create_invoice": "1" if row.create_invoice else "0",
         "import_from": row.import_from.strftime("%Y-%m-%d %H:%M") if row.import_from else "",
         "amazon_collected_tax": row.amazon_collected_tax or "exclude",
+        "no_tracking_policy": row.no_tracking_policy or NoTrackingPolicy.HOLD.value,
+        "adjustment_reason": row.adjustment_reason or DEFAULT_ADJUSTMENT_REASON,
+        "commerce_cancel_reason": row.commerce_cancel_reason or DEFAULT_COMMERCE_CANCEL_REASON,
     }
 
 
@@ -240,6 +287,9 @@ def _save(row: StoreOrderSettings, form: OrderSettingsForm) -> None:
     row.create_invoice = form.create_invoice.data == "1"
     row.import_from = parse_import_from(form.import_from.data or "")
     row.amazon_collected_tax = form.amazon_collected_tax.data
+    for name in ("no_tracking_policy", "adjustment_reason", "commerce_cancel_reason"):
+        if getattr(form, name).data:
+            setattr(row, name, getattr(form, name).data)
 
 
 def _settings_row(store: Store) -> StoreOrderSettings:

@@ -18,6 +18,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "sync": "jobs.cli:sync",
     "worker": "jobs.cli:worker",
     "scheduler": "jobs.cli:scheduler",
+    "cancel": "jobs.cli:cancel",
     "demo": "jobs.demo:demo",
     "web": "admin_ui.cli:web",
     "users": "admin_ui.cli:users",

@@ -40,9 +40,16 @@ class AmazonCollectedTax(StrEnum):
 
     EXCLUDE = "exclude"  # no tax on those lines; grand total = Amazon's total minus that tax
     INCLUDE = "include"  # booked like the merchant's own tax (older behaviour)
+class NoTrackingPolicy(StrEnum):
+    """A Commerce shipment without a tracking number (confirmShipment requires one)."""
+
+    HOLD = "hold"  # "Hold and warn": not sent; the order's history says why, sent once a track is added
+    SEND = "send"  # "Send without tracking": the Commerce shipment number stands in for the tracking number
 
 
 DEFAULT_SHIPPING_METHOD = "flatrate_flatrate"
+DEFAULT_ADJUSTMENT_REASON = "CustomerReturn"
+DEFAULT_COMMERCE_CANCEL_REASON = "GeneralAdjustment"
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,10 @@ class OrderSettings:
     create_invoice: bool = True  # ASC always invoices offline after creating the order
     import_from: datetime | None = None  # orders purchased before this are listed, never created
     amazon_collected_tax: AmazonCollectedTax = AmazonCollectedTax.EXCLUDE  # "Tax collected by Amazon"
+    # Commerce -> Amazon
+    no_tracking_policy: NoTrackingPolicy = NoTrackingPolicy.HOLD
+    adjustment_reason: str = DEFAULT_ADJUSTMENT_REASON  # AdjustmentReason sent with credit memos
+    commerce_cancel_reason: str = DEFAULT_COMMERCE_CANCEL_REASON  # CancelReason for orders canceled in Commerce
 
     def shipping_method_for(self, service_level: str | None) -> str:
         methods = self.shipping_methods or {}

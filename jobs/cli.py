@@ -66,8 +66,27 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
             f"store {result.store_code}: {result.orders_seen} orders seen, {len(result.due)} due, "
             f"{counts['imported']} imported, {counts['error']} in error"
         )
+        click.echo(_commerce_to_amazon(rt, store_id))
     else:
         click.echo(f"store {result.store_code}: {result.orders_seen} orders seen, {len(result.due)} import jobs queued")
+
+
+def _commerce_to_amazon(rt, store_id: int) -> str:
+    """`sync --once`: the Commerce poll and one outbox pass in this process (feeds are read next time)."""
+    from bridge.commerce_changes import poll_commerce
+    from bridge.outbox import process_outbox
+    from bridge.storage.models import Store
+    from bridge.storage.stores import order_settings
+
+    with rt.db.session() as session:
+        store = session.get(Store, store_id)
+        view = order_settings(store.order_settings).store_view_code
+        amazon = rt.amazon_client(store)
+    polled = poll_commerce(rt.db.sessionmaker, store_id, rt.magento_client(view))
+    sent = process_outbox(rt.db.sessionmaker, store_id, amazon, rate_scale=rt.amazon_rate_scale, redis=rt.redis)
+    return (f"Commerce -> Amazon: {polled.queued} queued ({polled.held} shipments held), {sent.confirmed} shipments "
+            f"confirmed, {sent.submitted} sent in feeds, {sent.accepted} accepted, {sent.rejected} rejected, "
+            f"{sent.pending} waiting for Amazon")
 
 
 @click.command()
@@ -103,3 +122,46 @@ def scheduler(ctx: click.Context, poll: float, log_level: str) -> None:
 
     _logging(log_level)
     Scheduler(_runtime(ctx)).run(poll_seconds=poll)
+
+
+@click.command()
+@click.argument("amazon_order_id")
+@click.option("--reason", required=True, help="One of ASC's ten cancel reasons, e.g. NoInventory or \"No Inventory\".")
+@click.option("--store", "store_code", default=None, help="Store code (when the order id is in several stores).")
+@click.option("--log-level", default="warning", show_default=True)
+@click.pass_context
+def cancel(ctx: click.Context, amazon_order_id: str, reason: str, store_code: str | None, log_level: str) -> None:
+    """Cancel an Unshipped Amazon order, as the admin's cancel page does (sent by the outbox job)."""
+    from bridge.amazon.errors import AmazonError
+    from bridge.cancellation import CancelRefused, find_order, reason_code, request_cancel
+
+    _logging(log_level)
+    try:
+        code = reason_code(reason)
+    except CancelRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    rt = _runtime(ctx)
+    with rt.db.session() as session:
+        try:
+            record = find_order(session, amazon_order_id, store_code)
+            status_now = None
+            if record.status == "Unshipped":
+                try:  # our copy may be minutes old: a shipped order must never be canceled
+                    status_now = str(rt.amazon_client(record.store).get_order(record.amazon_order_id).status.value)
+                except AmazonError as exc:
+                    raise click.ClickException(f"Not canceled: could not check the order's status with Amazon "
+                                               f"({exc}). Try again later.") from None
+            action = request_cancel(session, record, code, requested_by="cli", status_now=status_now)
+            store_id = record.store_id
+            session.commit()
+        except CancelRefused as exc:
+            raise click.ClickException(f"Not canceled: {exc}") from None
+        action_id = action.id
+    try:
+        from jobs.queues import enqueue_outbox
+
+        enqueue_outbox(rt.redis, store_id)
+        click.echo(f"Cancel request {action_id} for {amazon_order_id} ({code}) is queued; the worker sends it.")
+    except Exception:  # noqa: BLE001 - recorded; the scheduler's next tick sends it
+        click.echo(f"Cancel request {action_id} for {amazon_order_id} ({code}) is recorded; Redis did not answer, "
+                   "so the scheduler's next tick sends it.")

@@ -78,7 +78,47 @@ def enqueue_import(connection: Redis, store_id: int, amazon_order_id: str) -> Jo
     )
 
 
+def outbox_job_id(store_id: int) -> str:
+    return f"outbox-store-{store_id}"
+
+
+def enqueue_outbox(connection: Redis, store_id: int) -> Job | None:
+    """Run the store's outbox now (send queued actions, read finished feeds' reports); never waits."""
+    return _enqueue_unique(queue(ACTIONS, connection), "jobs.tasks.process_outbox", outbox_job_id(store_id),
+                           store_id, timeout=900)
+
+
+LATER_KEY = "amazon-bridge:outbox-later:{store_id}"
+LATER_PREFIX = "outbox-later-"
+
+
+def enqueue_outbox_later(connection: Redis, store_id: int, delay_seconds: float) -> Job | None:
+    """Run the store's outbox again in `delay_seconds` (RQ's `enqueue_in`), at most one such run pending.
+
+    Called from inside an outbox job, whose own id is busy, so the later run has its own id; a Redis key
+    (cleared when that run starts, expiring by itself) keeps a second one from being scheduled."""
+    from datetime import timedelta
+    from uuid import uuid4
+
+    if not connection.set(LATER_KEY.format(store_id=store_id), "1", nx=True, ex=int(delay_seconds) + 120):
+        return None
+    return queue(ACTIONS, connection).enqueue_in(
+        timedelta(seconds=delay_seconds), "jobs.tasks.process_outbox", store_id,
+        job_id=f"{LATER_PREFIX}{store_id}-{uuid4().hex[:12]}", retry=RETRY, job_timeout=900,
+        result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+    )
+
+
 def enqueue_actions(connection: Redis, store_id: int) -> Job | None:
+    """The older name of `enqueue_outbox`."""
+    return enqueue_outbox(connection, store_id)
+
+
+def commerce_poll_job_id(store_id: int) -> str:
+    return f"commerce-poll-{store_id}"
+
+
+def enqueue_commerce_poll(connection: Redis, store_id: int) -> Job | None:
     return _enqueue_unique(
-        queue(ACTIONS, connection), "jobs.tasks.send_actions", f"actions-store-{store_id}", store_id, timeout=1800
+        queue(SYNC, connection), "jobs.tasks.poll_commerce", commerce_poll_job_id(store_id), store_id, timeout=900
     )

@@ -77,12 +77,23 @@ class Scheduler:
             log.info("tick %s: enqueued sync for stores %s", tick.isoformat(), enqueued)
         return enqueued
 
+    def sweep_outbox(self, now: datetime) -> dict[str, list[int]]:
+        """Commerce -> Amazon: the outbox sweep and the Commerce poll (jobs.outbox_sweep)."""
+        from jobs.outbox_sweep import sweep_outbox
+
+        try:
+            return sweep_outbox(self, now)
+        except Exception as exc:  # noqa: BLE001 - the next tick sweeps again; the sync schedule goes on
+            log.warning("outbox sweep failed: %s", exc)
+            return {}
+
     def run(self, *, poll_seconds: float = 5.0, stop: Callable[[], bool] = lambda: False) -> None:
         log.info("scheduler %s started; schedule %r (UTC)", self.name, self.schedule)
         try:
             while not stop():
                 if self.is_leader():
                     self.enqueue_due(datetime.fromtimestamp(self.clock(), UTC).replace(second=0, microsecond=0))
+                    self.sweep_outbox(datetime.fromtimestamp(self.clock(), UTC))
                 time.sleep(poll_seconds)
         finally:
             self.resign()

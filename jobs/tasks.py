@@ -25,6 +25,10 @@ def sync_store(store_id: int) -> dict:
     except SyncBusy as exc:
         log.info("%s; skipping this run", exc)
         return {"skipped": str(exc)}
+    try:  # what the merchant did in Commerce goes out after each sync too (the sweep does it anyway)
+        queues.enqueue_commerce_poll(rt.redis, store_id)
+    except Exception as exc:  # noqa: BLE001 - the scheduler's next tick enqueues it
+        log.warning("store %s: could not enqueue the Commerce poll: %s", store_id, exc)
     return {"orders_seen": result.orders_seen, "new": result.new, "due": len(result.due), "linked": result.linked}
 
 
@@ -38,14 +42,57 @@ def import_order(store_id: int, amazon_order_id: str) -> dict:
     }
 
 
+def process_outbox(store_id: int) -> dict:
+    """Send the store's queued actions and read the reports of feeds Amazon has finished; never waits.
+
+    While a feed is still processing the job ends and schedules its own next run (`enqueue_in`)."""
+    from rq import get_current_job
+
+    from bridge.outbox import next_check_in
+    from bridge.outbox import process_outbox as run_outbox
+    from bridge.storage.models import Store, utcnow
+
+    rt = runtime()
+    job = get_current_job()
+    if job is not None and job.id.startswith(queues.LATER_PREFIX):
+        rt.redis.delete(queues.LATER_KEY.format(store_id=store_id))  # the pending later run is this one
+    with rt.db.session() as session:
+        store = session.get(Store, store_id)
+        if store is None:
+            return {"skipped": f"no store {store_id}"}
+        amazon = rt.amazon_client(store)
+    result = run_outbox(rt.db.sessionmaker, store_id, amazon, rate_scale=rt.amazon_rate_scale, redis=rt.redis)
+    with rt.db.session() as session:
+        delay = next_check_in(session, store_id, utcnow())
+    if delay is not None:
+        try:
+            queues.enqueue_outbox_later(rt.redis, store_id, max(delay, 1.0))
+        except Exception as exc:  # noqa: BLE001 - the scheduler's sweep runs it anyway
+            log.warning("store %s: could not schedule the next outbox run: %s", store_id, exc)
+    return {"submitted": result.submitted, "confirmed": result.confirmed, "accepted": result.accepted,
+            "rejected": result.rejected, "gave_up": result.gave_up, "recovered": result.recovered,
+            "pending": result.pending, "next_run_in": delay}
+
+
 def send_actions(store_id: int) -> dict:
-    """Send the store's queued requests (cancels) to Amazon and record Amazon's answers."""
-    from bridge.actions import send_actions as run_send_actions
+    """The older name of `process_outbox` (jobs queued before an upgrade still run)."""
+    return process_outbox(store_id)
+
+
+def poll_commerce(store_id: int) -> dict:
+    """Read what the merchant did in Commerce (shipments, credit memos, cancels) into the outbox."""
+    from bridge.commerce_changes import poll_commerce as run_poll
     from bridge.storage.models import Store
+    from bridge.storage.stores import order_settings
 
     rt = runtime()
     with rt.db.session() as session:
         store = session.get(Store, store_id)
-        amazon = rt.amazon_client(store)
-    result = run_send_actions(rt.db.sessionmaker, store_id, amazon)
-    return {"submitted": result.submitted, "done": result.done, "failed": result.failed, "pending": result.pending}
+        if store is None:
+            return {"skipped": f"no store {store_id}"}
+        view = order_settings(store.order_settings).store_view_code
+    result = run_poll(rt.db.sessionmaker, store_id, rt.magento_client(view))
+    if result.queued:
+        queues.enqueue_outbox(rt.redis, store_id)
+    return {"shipments": result.shipments, "creditmemos": result.creditmemos, "cancels": result.cancels,
+            "queued": result.queued, "held": result.held}

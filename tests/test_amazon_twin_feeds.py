@@ -329,3 +329,32 @@ def test_gzip_processing_reports():
         assert requests.get(tampered, timeout=10).status_code == 403
     finally:
         twin.stop()
+
+
+def test_a_slow_answer_fault_applies_the_operation_before_the_answer_arrives(amazon_twin):
+    """`slow_answer` holds back only the answer: the feed exists before the client hears of it."""
+    import threading
+
+    from sandbox.amazon.testing import SpClient
+
+    api = SpClient(amazon_twin)
+    doc = api.post("/feeds/2021-06-30/documents", {"contentType": "text/xml; charset=UTF-8"}).json()
+    amazon_twin.set_faults(slow_answer={"createFeed": 3})
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(api.post("/feeds/2021-06-30/feeds", {
+        "feedType": "POST_ORDER_ACKNOWLEDGEMENT_DATA", "marketplaceIds": ["ATVPDKIKX0DER"],
+        "inputFeedDocumentId": doc["feedDocumentId"]})))
+    thread.start()
+    feeds = []
+    for _ in range(200):
+        feeds = amazon_twin._http.get(f"{amazon_twin.url}/_sandbox/feeds", timeout=10).json()["feeds"]
+        if feeds:
+            break
+        threading.Event().wait(0.01)
+    seen_before_answer = bool(feeds) and not answers
+    thread.join()
+    assert seen_before_answer
+    assert answers[0].status_code == 202 and answers[0].json()["feedId"] == feeds[0]["feedId"]
+    bad = amazon_twin._http.post(f"{amazon_twin.url}/_sandbox/faults", json={"slow_answer": {"createFeed": -1}},
+                                 timeout=10)
+    assert bad.status_code == 400

@@ -672,7 +672,16 @@ class AmazonClient:
     # -- Feeds API 2021-06-30 --------------------------------------------------------------------------
 
     def submit_feed(self, feed_type: str, content: bytes, content_type: str = XML_CONTENT_TYPE) -> str:
-        """createFeedDocument, PUT the bytes with the same Content-Type, createFeed; returns the feed id."""
+        """createFeedDocument, PUT the bytes with the same Content-Type, createFeed; returns the feed id.
+
+        The outbox (bridge.outbox) calls the three steps itself, to save the document id before the feed
+        exists."""
+        document_id, url = self.create_feed_document(content_type)
+        self.upload_feed_document(url, content, content_type)
+        return self.create_feed(feed_type, document_id, size=len(content))
+
+    def create_feed_document(self, content_type: str = XML_CONTENT_TYPE) -> tuple[str, str]:
+        """createFeedDocument -> (feedDocumentId, presigned upload URL valid for 5 minutes)."""
         doc = self._call(
             "createFeedDocument",
             lambda api: FeedsApi(api).create_feed_document_with_http_info(
@@ -681,12 +690,13 @@ class AmazonClient:
         ).body
         if not isinstance(doc, dict) or not doc.get("feedDocumentId") or not doc.get("url"):
             raise AmazonDataError(None, "feedDocumentId", "createFeedDocument answered without a document id/url")
-        self._transfer("PUT", doc["url"], data=content, headers={"Content-Type": content_type})
-        spec = {
-            "feedType": feed_type,
-            "marketplaceIds": self.marketplace_ids,
-            "inputFeedDocumentId": doc["feedDocumentId"],
-        }
+        return str(doc["feedDocumentId"]), str(doc["url"])
+
+    def upload_feed_document(self, url: str, content: bytes, content_type: str = XML_CONTENT_TYPE) -> None:
+        self._transfer("PUT", url, data=content, headers={"Content-Type": content_type})
+
+    def create_feed(self, feed_type: str, document_id: str, *, size: int | None = None) -> str:
+        spec = {"feedType": feed_type, "marketplaceIds": self.marketplace_ids, "inputFeedDocumentId": document_id}
         created = self._call(
             "createFeed",
             lambda api: FeedsApi(api).create_feed_with_http_info(
@@ -696,8 +706,33 @@ class AmazonClient:
         ).body
         if not isinstance(created, dict) or not created.get("feedId"):
             raise AmazonDataError(None, "feedId", "createFeed answered without a feed id")
-        log.info("feed %s submitted (%s, %d bytes)", created["feedId"], feed_type, len(content))
+        log.info("feed %s submitted (%s, %s bytes)", created["feedId"], feed_type, size if size is not None else "?")
         return str(created["feedId"])
+
+    def list_feeds(self, feed_types: Sequence[str], *, created_since: datetime) -> list[FeedStatus]:
+        """getFeeds of these types created since `created_since`, newest first (every page)."""
+        out: list[FeedStatus] = []
+        token: str | None = None
+        while True:
+            if token:
+                call = lambda api, t=token: FeedsApi(api).get_feeds_with_http_info(  # noqa: E731
+                    next_token=t, _preload_content=False, _request_timeout=self._timeout())
+            else:
+                call = lambda api: FeedsApi(api).get_feeds_with_http_info(  # noqa: E731
+                    feed_types=list(feed_types), marketplace_ids=self.marketplace_ids, page_size=100,
+                    created_since=_iso(created_since), _preload_content=False, _request_timeout=self._timeout())
+            body = self._call("getFeeds", call).body or {}
+            for feed in body.get("feeds") or []:
+                if isinstance(feed, dict) and feed.get("feedId"):
+                    out.append(FeedStatus(
+                        feed_id=str(feed["feedId"]), feed_type=feed.get("feedType"),
+                        processing_status=str(feed.get("processingStatus") or ""),
+                        result_feed_document_id=feed.get("resultFeedDocumentId"),
+                        created_time=_maybe_datetime(feed.get("createdTime")),
+                    ))
+            token = body.get("nextToken")
+            if not token:
+                return out
 
     def get_feed(self, feed_id: str) -> FeedStatus:
         body = self._call(

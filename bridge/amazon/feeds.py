@@ -32,6 +32,17 @@ ADJUSTMENT_REASONS = frozenset(
     }
 )  # fmt: skip
 
+# The same, with the words shown to people ("Customer Return"), in the order the settings page lists them.
+ADJUSTMENT_REASON_LABELS: tuple[tuple[str, str], ...] = tuple(
+    (code, "".join(" " + ch if ch.isupper() and i else ch for i, ch in enumerate(code)).replace("Outof", "Out Of"))
+    for code in (
+        "CustomerReturn", "GeneralAdjustment", "NoInventory", "CouldNotShip", "CustomerCancel", "DifferentItem",
+        "PriceError", "ProductOutofStock", "CustomerAddressIncorrect", "Exchange", "Abandoned", "Undeliverable",
+        "RefusedDelivery", "CarrierCreditDecision", "RiskAssessmentInformationNotValid", "CarrierCoverageFailure",
+        "TransactionRecord", "Other",
+    )
+)  # fmt: skip
+
 # ItemPriceAdjustments Component Type values (OrderAdjustment.xsd); written in this order.
 ADJUSTMENT_COMPONENTS = (
     "Principal", "Shipping", "CODFee", "Tax", "ShippingTax", "RestockingFee", "RestockingFeeTax", "GiftWrap",

@@ -133,6 +133,13 @@ class StoreOrderSettings(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # "Tax collected by Amazon": exclude | include (bridge.order_settings.AmazonCollectedTax)
     amazon_collected_tax: Mapped[str] = mapped_column(String(16), default="exclude", server_default="exclude")
+    # Commerce -> Amazon (see bridge.order_settings): a shipment without tracking number is held or sent;
+    # the reason given to Amazon for refunds and for orders canceled in Commerce.
+    no_tracking_policy: Mapped[str] = mapped_column(String(16), default="hold", server_default="hold")
+    adjustment_reason: Mapped[str] = mapped_column(String(64), default="CustomerReturn",
+                                                   server_default="CustomerReturn")
+    commerce_cancel_reason: Mapped[str] = mapped_column(String(64), default="GeneralAdjustment",
+                                                        server_default="GeneralAdjustment")
 
     store: Mapped[Store] = relationship(back_populates="order_settings")
 
@@ -294,15 +301,29 @@ class OrderEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))  # e.g. seen, status_changed, imported, error, retry, ...
     message: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64), default="sync")  # "sync", "worker", or a user name
+    # The same event repeated (same kind and message, nothing in between) is one row: how often, and when last.
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_at: Mapped[datetime | None] = mapped_column()
 
     order: Mapped[AmazonOrderRecord] = relationship(back_populates="events")
 
 
 class ActionState(StrEnum):
-    QUEUED = "queued"
-    SENT = "sent"  # submitted to Amazon, result pending (feeds)
-    DONE = "done"
-    FAILED = "failed"
+    """Where an outbound action stands (the words shown in the order's history)."""
+
+    QUEUED = "queued"  # recorded, not sent yet (or its feed must be looked up: see bridge.outbox)
+    HELD = "held"  # waits for the merchant (a shipment without tracking number, store setting "hold")
+    SUBMITTED = "submitted"  # the feed is at Amazon; its processing report is read by a later job
+    ACCEPTED = "accepted"  # Amazon applied it
+    REJECTED = "rejected"  # Amazon refused it; `result` has Amazon's words
+    GIVING_UP = "giving_up"  # could not be sent after repeated attempts; `result` says why
+    # Older names, kept for code written against them.
+    SENT = "submitted"
+    DONE = "accepted"
+    FAILED = "rejected"
+
+
+SETTLED_STATES = (ActionState.ACCEPTED.value, ActionState.REJECTED.value, ActionState.GIVING_UP.value)
 
 
 class OutboundAction(Base):
@@ -331,6 +352,14 @@ class OutboundAction(Base):
     finished_at: Mapped[datetime | None] = mapped_column()
     result: Mapped[str | None] = mapped_column(Text)
     feed_id: Mapped[str | None] = mapped_column(String(64))
+    # The intent, saved before anything is sent (bridge.outbox): the feed document created for this action
+    # and its MessageID in it; a run that finds a document but no feed id looks the feed up at Amazon.
+    feed_type: Mapped[str | None] = mapped_column(String(64))
+    feed_document_id: Mapped[str | None] = mapped_column(String(128))
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    intent_at: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
 
     order: Mapped[AmazonOrderRecord] = relationship()
 
@@ -355,3 +384,19 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column()
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
+
+
+class CommerceCursor(Base):
+    """How far the poll of the merchant's work in Commerce got for a store (created_at / updated_at marks).
+
+    Each search reads from the mark minus an overlap, so a document saved late by Magento is not missed;
+    reading one twice is harmless because every action is unique per (order, kind, document).
+    """
+
+    __tablename__ = "commerce_cursor"
+
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
+    shipments_after: Mapped[datetime | None] = mapped_column()
+    creditmemos_after: Mapped[datetime | None] = mapped_column()
+    orders_after: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -35,7 +35,16 @@ class UpsertResult:
 
 
 def add_event(record: AmazonOrderRecord, kind: str, message: str, actor: str = "sync") -> OrderEvent:
-    event = OrderEvent(kind=kind, message=message, actor=actor, at=utcnow())
+    """Add to the order's history; the same event again (same kind and message as the latest row) only
+    counts up that row and moves its `last_at`, so an order failing the same way every sync keeps one row."""
+    now = utcnow()
+    latest = record.events[-1] if record.events else None
+    if latest is not None and latest.kind == kind and latest.message == message:
+        latest.count = (latest.count or 1) + 1
+        latest.last_at = now
+        latest.actor = actor
+        return latest
+    event = OrderEvent(kind=kind, message=message, actor=actor, at=now, count=1)
     record.events.append(event)
     return event
 

@@ -9,8 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.order_settings import (
+    DEFAULT_ADJUSTMENT_REASON,
+    DEFAULT_COMMERCE_CANCEL_REASON,
     AmazonCollectedTax,
     CustomerCreation,
+    NoTrackingPolicy,
     OrderNumberSource,
     OrderSettings,
     OrderStatusMode,
@@ -96,6 +99,9 @@ def order_settings(row: StoreOrderSettings) -> OrderSettings:
         create_invoice=bool(row.create_invoice),
         import_from=row.import_from,
         amazon_collected_tax=enum(AmazonCollectedTax, row.amazon_collected_tax, AmazonCollectedTax.EXCLUDE),
+        no_tracking_policy=enum(NoTrackingPolicy, row.no_tracking_policy, NoTrackingPolicy.HOLD),
+        adjustment_reason=row.adjustment_reason or DEFAULT_ADJUSTMENT_REASON,
+        commerce_cancel_reason=row.commerce_cancel_reason or DEFAULT_COMMERCE_CANCEL_REASON,
     )
 
 

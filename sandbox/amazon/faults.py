@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass
@@ -18,6 +18,9 @@ class FaultSettings:
     rate_503: float = 0.0
     rate_timeout: float = 0.0
     timeout_seconds: float = 30.0
+    # operation name -> seconds the answer is held back AFTER the operation took effect: the network
+    # losing time on the way back, so a client may die between "Amazon did it" and "the client knows".
+    slow_answer: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -35,6 +38,9 @@ class FaultInjector:
                 raise ValueError(f"{name} must be between 0 and 1")
         if settings.timeout_seconds < 0:
             raise ValueError("timeout_seconds must be >= 0")
+        if not isinstance(settings.slow_answer, dict) or not all(
+                isinstance(k, str) and isinstance(v, int | float) and v >= 0 for k, v in settings.slow_answer.items()):
+            raise ValueError("slow_answer maps operation names to seconds >= 0")
         with self._lock:
             self.settings = settings
             self._random = random.Random(settings.seed)

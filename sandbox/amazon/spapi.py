@@ -139,6 +139,9 @@ def sp_operation(name: str, model: str, operation_id: str) -> Callable:
                 response = fn(*args, **kwargs)
             if response.status_code < 300 or response.status_code in (400, 404):
                 response.headers["x-amzn-RateLimit-Limit"] = state.throttle.rate_header(name)
+            hold = state.faults.settings.slow_answer.get(name)
+            if hold:
+                time.sleep(hold)  # done already; only the answer is late
             return response
 
         return wrapper

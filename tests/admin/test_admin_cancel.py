@@ -85,7 +85,7 @@ def test_cancel_unshipped_order_is_recorded_and_queued_not_done(h):
     assert record.status == "Unshipped"  # not cancelled until Amazon says so
     event = [e for e in record.events if e.kind == "cancel_requested"]
     assert event and event[0].actor == "opal" and "Buyer Canceled" in event[0].message
-    assert Queue("actions", connection=h.runtime.redis).job_ids == [f"actions-store-{h.store_id}"]
+    assert Queue("actions", connection=h.runtime.redis).job_ids == [f"outbox-store-{h.store_id}"]
     page = client.get(response.location).get_data(as_text=True)
     assert "Queued, not sent to Amazon yet" in page
     assert "Cancel Order</a>" not in page  # no second cancel button
@@ -198,3 +198,31 @@ def test_cancel_checks_the_status_with_the_amazon_twin(sqlite_url, redis_url, am
         assert harness.record("113-0000002-0000002").status == "Shipped"
     finally:
         harness.close()
+
+
+def test_a_shipped_orders_cancel_page_says_why_and_links_to_seller_central_instead_of_a_form(h):
+    h.add_order(h.store_id, "111-0000000-0000009", status="Shipped")
+    page = h.client("operator").get("/orders/111-0000000-0000009/cancel").get_data(as_text=True)
+    assert "a shipped order can no longer be canceled" in page
+    assert "/orders-v3/order/111-0000000-0000009" in page  # Seller Central
+    assert 'name="reason"' not in page and "Reason For Cancellation" not in page
+
+
+def test_amazons_answer_to_a_cancel_and_repeated_errors_show_on_the_order_page(h):
+    from bridge.storage.orders import add_event
+
+    client = h.client("operator")
+    client.post(f"/orders/{ORDER}/cancel", {"reason": "NoInventory"})
+    with h.runtime.db.session() as session:
+        action = session.scalars(select(OutboundAction)).one()
+        action.state = "rejected"
+        action.result = ("Cancellation rejected by Amazon (feed 7): Order 111-2222222-3333333 cannot be cancelled "
+                         "because its status is SHIPPED.")
+        for _ in range(11):
+            add_event(action.order, "error", "Magento did not answer.")
+    page = client.get(f"/orders/{ORDER}").get_data(as_text=True)
+    assert "Rejected by Amazon" in page and "because its status is SHIPPED" in page
+    assert page.count("Magento did not answer.") == 1
+    assert "(×11, last at" in page
+    again = client.get(f"/orders/{ORDER}/cancel", follow_redirects=True).get_data(as_text=True)
+    assert "exists already (rejected" in again and "because its status is SHIPPED" in again

@@ -290,3 +290,22 @@ def test_mapping_the_missing_sku_from_an_order_in_error_offers_a_retry(h):
         f"import-{h.store_id}-111-0000000-0000001",
         f"import-{h.store_id}-111-0000000-0000002",
     ]
+
+
+def test_commerce_to_amazon_settings_have_defaults_and_are_saved(h):
+    client = h.client("admin")
+    page = client.get("/stores/us/settings").get_data(as_text=True)
+    assert "Shipment Without Tracking Number" in page and "Hold And Warn" in page
+    assert '<option selected value="CustomerReturn">Customer Return</option>' in page
+    assert '<option selected value="GeneralAdjustment">General Adjustment</option>' in page
+
+    response = client.post("/stores/us/settings", dict(VALID, no_tracking_policy="send", adjustment_reason="PriceError",
+                                                       commerce_cancel_reason="NoInventory"), follow_redirects=True)
+
+    assert SAVED in response.get_data(as_text=True)
+    saved = order_settings(settings_row(h))
+    assert (saved.no_tracking_policy, saved.adjustment_reason, saved.commerce_cancel_reason) == (
+        "send", "PriceError", "NoInventory")
+    bad = client.post("/stores/us/settings", dict(VALID, adjustment_reason="BecauseISaidSo"))
+    assert bad.status_code == 400 and "Choose one of the listed values." in bad.get_data(as_text=True)
+    assert order_settings(settings_row(h)).adjustment_reason == "PriceError"
