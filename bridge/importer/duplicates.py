@@ -56,9 +56,10 @@ def settle_duplicates(
                 continue
             invoiced = Decimal(str(full.get("total_invoiced") or 0)) > 0
             if invoiced:
-                magento.refund_order(
-                    extra.entity_id, comment=duplicate_comment(record.amazon_order_id, kept, "refunded offline")
-                )
+                comment = duplicate_comment(record.amazon_order_id, kept, "refunded offline")
+                magento.refund_order(extra.entity_id, comment=comment)
+                refunded = magento.get_order(extra.entity_id)  # the memo's comment stays on the memo: say it here
+                magento.add_comment(extra.entity_id, comment, status=refunded.get("status") or "closed")
                 what = "refunded offline (credit memo)"
             else:
                 if not magento.cancel(extra.entity_id):
