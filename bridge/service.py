@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bridge.importer.pipeline import OrderImporter
 from bridge.order_settings import StockHandling
 from bridge.runtime import Runtime
-from bridge.stock import StockLocks, reconcile_reservations
+from bridge.stock import StockLocks, reconcile_reservations, return_order_stock
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, SyncRun, utcnow
 from bridge.storage.orders import due_for_import
 from bridge.storage.stores import order_settings
@@ -44,6 +44,18 @@ class StoreSyncResult:
 def stock_locks(runtime: Runtime) -> StockLocks:
     """Source-item locks shared by every worker through Redis, outliving one Magento request."""
     return StockLocks(runtime.redis, ttl=runtime.settings.magento.timeout_seconds + 10)
+
+
+def give_back_stock(runtime: Runtime, store_id: int, amazon_order_id: str, *, actor: str = "sync") -> dict[str, int]:
+    """Give back what one order took from Magento's source (per the stock ledger), once: for orders Amazon
+    cancels, before or after import. {sku: qty given back now}; {} when it took nothing or gave it back already.
+    """
+    with runtime.db.session() as session:
+        view = order_settings(session.get(Store, store_id).order_settings).store_view_code
+    return return_order_stock(
+        runtime.db.sessionmaker, store_id, amazon_order_id, runtime.magento_client(view),
+        locks=stock_locks(runtime), max_request_seconds=runtime.settings.magento.max_request_seconds, actor=actor,
+    )
 
 
 def make_importer(runtime: Runtime) -> OrderImporter:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bridge.importer.pipeline import OrderImporter
 from bridge.magento.client import MagentoClient
-from bridge.service import make_importer, stock_locks
+from bridge.service import give_back_stock, make_importer, stock_locks
 from bridge.storage.models import AmazonOrderRecord, ImportState, StockMove, utcnow
 from tests.harness import line, make_bridge, v2026_order
 from tests.test_import_pipeline import _NoImport, source_quantity
@@ -296,9 +296,7 @@ def test_a_reservation_whose_write_failed_is_retried_and_never_released(bridge):
 
 
 def test_a_reservation_given_back_once_after_import_through_the_ledger(bridge):
-    """`return_order_stock`, the call the lifecycle uses for orders Amazon cancels after import."""
-    from bridge.stock import return_order_stock
-
+    """`give_back_stock`, the call the lifecycle uses for orders Amazon cancels after import."""
     bridge.set_settings(stock_handling="decrement_source", reserve_pending=True)
     bridge.add_products([("SKU-1", "Thing", "10.00"), ("SKU-2", "Other", "5.00")], qty=50)
     bridge.seed_amazon([v2026_order("111-0000809-0000001", status="PENDING", items=[
@@ -309,10 +307,8 @@ def test_a_reservation_given_back_once_after_import_through_the_ledger(bridge):
     bridge.sync()  # imported; the reservation counts, nothing taken twice
     assert (source_quantity(bridge, "SKU-1"), source_quantity(bridge, "SKU-2")) == (48, 49)
 
-    magento = bridge.runtime.magento_client()
-    given = return_order_stock(bridge.runtime.db.sessionmaker, bridge.store_id, "111-0000809-0000001", magento,
-                               locks=stock_locks(bridge.runtime))
-    assert given == {"SKU-1": 2, "SKU-2": 1}
-    assert return_order_stock(bridge.runtime.db.sessionmaker, bridge.store_id, "111-0000809-0000001",
-                              magento) == {}
+    assert give_back_stock(bridge.runtime, bridge.store_id, "111-0000809-0000001") == {"SKU-1": 2, "SKU-2": 1}
+    assert give_back_stock(bridge.runtime, bridge.store_id, "111-0000809-0000001") == {}  # once
+    events = [e.message for e in bridge.record("111-0000809-0000001").events if e.kind == "stock"]
+    assert "Stock given back (2 x SKU-1, 1 x SKU-2): the order was canceled." in events
     assert (source_quantity(bridge, "SKU-1"), source_quantity(bridge, "SKU-2")) == (Decimal(50), Decimal(50))
