@@ -176,6 +176,8 @@ class OrderImporter:
                     AmazonOrderRecord.store_id == store_id,
                     AmazonOrderRecord.amazon_order_id.in_(amazon_order_ids),
                     AmazonOrderRecord.magento_entity_id.is_(None),
+                    # an order a worker is importing right now is that worker's to link
+                    or_(AmazonOrderRecord.claim_token.is_(None), AmazonOrderRecord.claim_expires_at < self.now()),
                 )
             }
             if not records:

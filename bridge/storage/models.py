@@ -238,7 +238,8 @@ class AmazonOrderRecord(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     magento_entity_id: Mapped[int | None] = mapped_column(Integer)
     magento_increment_id: Mapped[str | None] = mapped_column(String(64))
-    stock_applied: Mapped[bool] = mapped_column(Boolean, default=False)  # MFN source decrement done once
+    # Every line's source decrement (or reservation) applied in Magento; the lines are in `stock_move`.
+    stock_applied: Mapped[bool] = mapped_column(Boolean, default=False)
     invoiced: Mapped[bool] = mapped_column(Boolean, default=False)
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
 
