@@ -18,6 +18,7 @@ from jobs.scheduler import LEADER_KEY, Scheduler
 from sandbox.amazon.generator import generate_catalog, generate_orders
 from tests.harness import REFRESH_TOKEN_ENV, v2026_order
 from tests.processes import kill_tree
+from tests.test_import_pipeline import source_quantity
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,8 +132,9 @@ def test_a_sync_already_queued_is_not_queued_twice(bridge):
 def test_worker_killed_with_its_work_horse_mid_create_leaves_nothing_doubled(bridge, tmp_path):
     """SIGKILL of the worker's whole tree while Magento is still saving a create: that order is linked, never
     created again, and the rest import once."""
-    bridge.add_products([("SKU-1", "Thing", "10.00")])
-    ids = [f"111-0000021-{n:07d}" for n in range(6)]
+    bridge.set_settings(stock_handling="decrement_source", reserve_pending=False)
+    bridge.add_products([("SKU-1", "Thing", "10.00")], qty=100)
+    ids = [f"111-0000021-{n:07d}" for n in range(6)]  # two of SKU-1 each
     bridge.seed_amazon([v2026_order(i) for i in ids])
     env = write_config(bridge, tmp_path / "config.toml", lease_seconds=1)
     bridge.magento.set_faults(rate_save_late=1.0, save_late_seconds=10)  # the first create is still running...
@@ -166,3 +168,4 @@ def test_worker_killed_with_its_work_horse_mid_create_leaves_nothing_doubled(bri
     ext_ids = [o["ext_order_id"] for o in bridge.magento_orders()]
     assert sorted(ext_ids) == sorted(ids), "an Amazon order became two Commerce orders, or none"
     assert {bridge.record(i).import_state for i in ids} == {"imported"}
+    assert source_quantity(bridge, "SKU-1") == 100 - 6 * 2  # each order's stock taken exactly once
