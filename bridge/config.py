@@ -37,6 +37,9 @@ class MagentoSettings:
     base_url: str = "http://127.0.0.1:8081"
     auth_mode: str = "oauth"  # "oauth" (integration, OAuth 1.0a HMAC-SHA256) or "bearer"
     timeout_seconds: float = 30.0
+    # The longest a request can run inside Magento (PHP max_execution_time, proxy and FPM timeouts): a create
+    # whose answer was lost may still be saved until then, so no second create is sent for that order before.
+    max_request_seconds: float = 600.0
     admin_url: str = ""  # where merchants open orders (e.g. https://shop.example/admin); default base_url
     # Secrets, from the environment only:
     consumer_key: str = field(default="", repr=False)
@@ -150,6 +153,11 @@ def _validate(settings: Settings) -> None:
     for key in ("overlap_minutes", "claim_lease_seconds", "initial_lookback_days"):
         if getattr(settings.sync, key) < 0:
             raise ConfigError(f"sync.{key}: must not be negative")
+    if settings.magento.max_request_seconds < settings.magento.timeout_seconds:
+        raise ConfigError(
+            "magento.max_request_seconds: must be at least magento.timeout_seconds (a request runs in Magento "
+            "at least as long as the bridge waits for it)"
+        )
     if not 1 <= settings.sync.page_size <= 100:
         raise ConfigError("sync.page_size: must be between 1 and 100 (Amazon's maxResultsPerPage)")
     for section, key in (("magento", "base_url"), ("admin", "public_base_url")):

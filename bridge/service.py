@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bridge.importer.pipeline import OrderImporter
 from bridge.order_settings import StockHandling
 from bridge.runtime import Runtime
-from bridge.stock import reconcile_reservations
+from bridge.stock import StockLocks, reconcile_reservations, return_order_stock
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, SyncRun, utcnow
 from bridge.storage.orders import due_for_import
 from bridge.storage.stores import order_settings
@@ -41,12 +41,31 @@ class StoreSyncResult:
     run_id: int
 
 
+def stock_locks(runtime: Runtime) -> StockLocks:
+    """Source-item locks shared by every worker through Redis, outliving one Magento request."""
+    return StockLocks(runtime.redis, ttl=runtime.settings.magento.timeout_seconds + 10)
+
+
+def give_back_stock(runtime: Runtime, store_id: int, amazon_order_id: str, *, actor: str = "sync") -> dict[str, int]:
+    """Give back what one order took from Magento's source (per the stock ledger), once: for orders Amazon
+    cancels, before or after import. {sku: qty given back now}; {} when it took nothing or gave it back already.
+    """
+    with runtime.db.session() as session:
+        view = order_settings(session.get(Store, store_id).order_settings).store_view_code
+    return return_order_stock(
+        runtime.db.sessionmaker, store_id, amazon_order_id, runtime.magento_client(view),
+        locks=stock_locks(runtime), max_request_seconds=runtime.settings.magento.max_request_seconds, actor=actor,
+    )
+
+
 def make_importer(runtime: Runtime) -> OrderImporter:
     return OrderImporter(
         runtime.db.session,
         runtime.magento_client,
         public_base_url=runtime.settings.admin.public_base_url,
         lease=timedelta(seconds=runtime.settings.sync.claim_lease_seconds),
+        max_request=timedelta(seconds=runtime.settings.magento.max_request_seconds),
+        stock_locks=stock_locks(runtime),
     )
 
 
@@ -85,7 +104,9 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
     try:
         pulled = pull_changes(runtime.db.sessionmaker, store_id, amazon, runtime.settings.sync, run_id=run_id)
         if settings.stock_handling is StockHandling.DECREMENT_SOURCE:
-            reconcile_reservations(runtime.db.sessionmaker, store_id, runtime.magento_client(settings.store_view_code))
+            reconcile_reservations(runtime.db.sessionmaker, store_id, runtime.magento_client(settings.store_view_code),
+                                   locks=stock_locks(runtime),
+                                   max_request_seconds=runtime.settings.magento.max_request_seconds)
         due: list[str] = []
         linked = 0
         if settings.import_enabled:

@@ -190,7 +190,7 @@ def test_a_response_lost_after_magento_saved_the_order_leaves_exactly_one_order(
         bridge.sync()
     assert len(bridge.magento_orders()) == 1
     record = bridge.record("111-0000008-0000001")
-    assert "Create response lost; found the saved Commerce order." in [e.message for e in record.events]
+    assert "Create response lost; found the saved Commerce order #000000001." in [e.message for e in record.events]
     bridge.magento.session().post(faults, json={"rate_drop": 0.0})
 
     make_importer(bridge.runtime).import_order(bridge.store_id, "111-0000008-0000001")  # the retry

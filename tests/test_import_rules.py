@@ -66,3 +66,16 @@ def test_orders_in_error_are_retried_every_sync_then_hourly():
 
     assert [error_backoff(n) for n in (1, 2, 12)] == [td(0)] * 3
     assert error_backoff(13) == td(hours=1)
+
+
+@pytest.mark.parametrize("status", [S.CANCELED, S.UNFULFILLABLE, S.PENDING])
+def test_an_order_that_may_exist_in_commerce_is_looked_up_not_skipped(status):
+    order = make_order(status=status, channel=C.MFN)
+    decision = decide(order, SETTINGS, I.QUEUED, may_exist=True)
+    assert (decision.state, decision.lookup_only) == (I.QUEUED, True)
+    assert decide(order, SETTINGS, I.QUEUED, may_exist=False).state in (I.SKIPPED, I.WAITING)
+
+
+def test_an_importable_order_that_may_exist_is_imported_as_usual():
+    decision = decide(make_order(status=S.UNSHIPPED, channel=C.MFN), SETTINGS, I.QUEUED, may_exist=True)
+    assert (decision.state, decision.lookup_only) == (I.QUEUED, False)

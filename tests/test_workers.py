@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 from rq import Queue
 from rq.job import Job
 
@@ -16,6 +17,8 @@ from jobs import queues
 from jobs.scheduler import LEADER_KEY, Scheduler
 from sandbox.amazon.generator import generate_catalog, generate_orders
 from tests.harness import REFRESH_TOKEN_ENV, v2026_order
+from tests.processes import kill_tree
+from tests.test_import_pipeline import source_quantity
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +73,7 @@ def test_two_worker_processes_import_every_order_exactly_once(bridge, tmp_path):
     finally:
         for w, log in zip(workers, logs, strict=True):
             if w.poll() is None:
-                w.kill()
+                kill_tree(w.pid)
             log.close()
 
     importable = {o["orderId"] for o in orders
@@ -126,23 +129,43 @@ def test_a_sync_already_queued_is_not_queued_twice(bridge):
     assert len(Queue(queues.SYNC, connection=conn)) == 1
 
 
-def test_worker_process_restarted_mid_run_leaves_nothing_behind(bridge, tmp_path):
-    """A worker killed while importing: the order's claim expires and the retry imports it once."""
-    bridge.add_products([("SKU-1", "Thing", "10.00")])
-    bridge.seed_amazon([v2026_order(f"111-0000021-{n:07d}") for n in range(6)])
+def test_worker_killed_with_its_work_horse_mid_create_leaves_nothing_doubled(bridge, tmp_path):
+    """SIGKILL of the worker's whole tree while Magento is still saving a create: that order is linked, never
+    created again, and the rest import once."""
+    bridge.set_settings(stock_handling="decrement_source", reserve_pending=False)
+    bridge.add_products([("SKU-1", "Thing", "10.00")], qty=100)
+    ids = [f"111-0000021-{n:07d}" for n in range(6)]  # two of SKU-1 each
+    bridge.seed_amazon([v2026_order(i) for i in ids])
     env = write_config(bridge, tmp_path / "config.toml", lease_seconds=1)
+    bridge.magento.set_faults(rate_save_late=1.0, save_late_seconds=10)  # the first create is still running...
     queues.enqueue_sync(bridge.runtime.redis, bridge.store_id)
     worker = subprocess.Popen([sys.executable, "-m", "bridge", "worker", "--name", f"victim-{os.getpid()}"],
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not bridge.magento_orders():
-        time.sleep(0.05)
-    os.killpg(worker.pid, 9)  # SIGKILL the worker and its work-horse mid-import
-    worker.wait()
-    time.sleep(1.5)  # the dead worker's claims expire
-    # A new sync pass (as the scheduler would run) re-queues whatever is still due.
+                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while bridge.magento.stats()["routes"].get("(create held)", 0) < 1:
+            assert time.monotonic() < deadline and worker.poll() is None, "the worker never sent a create"
+            time.sleep(0.05)
+        bridge.magento.set_faults(rate_save_late=0.0)
+        horse_seen = len(psutil.Process(worker.pid).children(recursive=True)) > 0
+    finally:
+        killed = kill_tree(worker.pid)  # ...when the worker and its work-horse die
+    assert horse_seen and len(killed) >= 2
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                   for pid in killed)
+    time.sleep(1.5)  # the dead worker's claim expires (lease 1 s)
+
+    # The scheduler's next pass, while Magento may still save the first create: nothing is created twice.
     result = run_cli(["sync", "--store", "us", "--once"], env)
     assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 60
+    while bridge.magento.stats()["routes"].get("(create held: handled)", 0) < 1:  # Magento saves it now
+        assert time.monotonic() < deadline, "the held create was never saved"
+        time.sleep(0.05)
+    result = run_cli(["sync", "--store", "us", "--once"], env)
+    assert result.returncode == 0, result.stderr
+
     ext_ids = [o["ext_order_id"] for o in bridge.magento_orders()]
-    assert len(ext_ids) == len(set(ext_ids)) == 6
+    assert sorted(ext_ids) == sorted(ids), "an Amazon order became two Commerce orders, or none"
+    assert {bridge.record(i).import_state for i in ids} == {"imported"}
+    assert source_quantity(bridge, "SKU-1") == 100 - 6 * 2  # each order's stock taken exactly once

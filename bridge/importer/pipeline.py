@@ -7,9 +7,14 @@ Exactly once, although jobs run at least once, workers die and responses get los
 2. Orders are looked up in Magento by `ext_order_id` before they are created: in batches of 100 by
    the sync, and again one by one whenever a create for the order may have been sent before (a counter
    committed before each create says so), so an order that was saved but whose response was lost is
-   found and linked, never created twice. A create that fails after the request left is followed by the
-   same look-up.
-3. The Commerce order's entity id is committed the moment it is known; the steps after it (comment
+   found and linked, never created twice.
+3. A create whose answer is unknown (timeout, dropped connection, killed worker) leaves the order *in doubt*
+   (`create_in_doubt_until`, committed before the request leaves): a slow Magento may still save it, so no
+   second create is sent until no request sent then can still be running (`[magento] max_request_seconds`);
+   meanwhile each attempt looks it up and links what appears. With Amazon's order number as increment id,
+   Magento's unique increment id refuses a second create, so that store creates again at once.
+   Duplicates found anyway are settled (`bridge.importer.duplicates`), never left silent.
+4. The Commerce order's entity id is committed the moment it is known; the steps after it (comment
    with links, offline invoice, status, stock, FBA completion) each check Magento's or our own record
    first, so re-running an interrupted import finishes it instead of repeating it.
 """
@@ -30,16 +35,23 @@ from bridge.amazon.errors import AmazonDataError
 from bridge.amazon.mapping import order_from_v2026
 from bridge.domain import Address, AmazonOrder
 from bridge.importer.customers import customer_for_order
+from bridge.importer.duplicates import choose_kept, settle_duplicates
 from bridge.importer.order_builder import OrderBuildError, build_order_payload
 from bridge.importer.order_context import build_context
 from bridge.importer.regions import RegionResolver
-from bridge.importer.rules import decide
+from bridge.importer.rules import Decision, decide
 from bridge.links import order_comment, order_links
-from bridge.magento.errors import MagentoAuthError, MagentoError, MagentoInvalidRequest, MagentoTransportError
-from bridge.order_settings import OrderSettings, StockHandling
-from bridge.stock import quantities
-from bridge.storage.models import AmazonOrderRecord, ImportState, Store, utcnow
-from bridge.storage.orders import add_event
+from bridge.magento.errors import (
+    MagentoAuthError,
+    MagentoError,
+    MagentoHTTPError,
+    MagentoInvalidRequest,
+    MagentoTransportError,
+)
+from bridge.order_settings import OrderNumberSource, OrderSettings, StockHandling
+from bridge.stock import StockBusy, StockLedger, StockLocks, quantities
+from bridge.storage.models import AmazonOrderRecord, ImportState, StockKind, Store, utcnow
+from bridge.storage.orders import add_event, may_exist_in_commerce
 from bridge.storage.stores import order_settings, sku_mapper
 
 log = logging.getLogger(__name__)
@@ -51,6 +63,18 @@ LINK_COMMENT_MARK = "View or Cancel Amazon Order"
 
 class ImportDeferred(Exception):
     """A transient failure (Magento unreachable, 5xx): the job should run again later."""
+
+
+class CreateInDoubt(Exception):
+    """A create for this order may still be running in Magento: look again later, don't create."""
+
+    def __init__(self, until: datetime):
+        self.until = until
+        super().__init__(f"a create sent earlier may still be saved until {until:%Y-%m-%d %H:%M:%S} UTC")
+
+
+UNIQUE_VIOLATION = "Unique constraint violation found"
+GATEWAY_STATUSES = frozenset({502, 503, 504})  # a proxy gave up waiting; Magento may still save the order
 
 
 @dataclass(frozen=True)
@@ -83,12 +107,16 @@ class OrderImporter:
         *,
         public_base_url: str,
         lease: timedelta = timedelta(minutes=5),
+        max_request: timedelta = timedelta(minutes=10),
+        stock_locks: StockLocks | None = None,
         now: Callable[[], datetime] = utcnow,
     ):
         self.session_factory = session_factory
         self.magento_factory = magento_factory
         self.public_base_url = public_base_url
         self.lease = lease
+        self.max_request = max_request
+        self.stock_locks = stock_locks or StockLocks()
         self.now = now
         self._clients: dict[str | None, object] = {}
         self._regions: dict[tuple[str | None, str], object] = {}
@@ -150,19 +178,27 @@ class OrderImporter:
                     AmazonOrderRecord.store_id == store_id,
                     AmazonOrderRecord.amazon_order_id.in_(amazon_order_ids),
                     AmazonOrderRecord.magento_entity_id.is_(None),
+                    # an order a worker is importing right now is that worker's to link
+                    or_(AmazonOrderRecord.claim_token.is_(None), AmazonOrderRecord.claim_expires_at < self.now()),
                 )
             }
             if not records:
                 return 0
-            found = self.magento(settings.store_view_code).find_orders_by_ext_order_ids(list(records))
-            for amazon_order_id, ref in found.items():
+            magento = self.magento(settings.store_view_code)
+            found = magento.find_all_orders_by_ext_order_ids(list(records))
+            for amazon_order_id, refs in found.items():
                 record = records.get(amazon_order_id)
                 if record is None:
                     continue
-                record.magento_entity_id = ref.entity_id
-                record.magento_increment_id = ref.increment_id
-                add_event(record, "linked", f"Found existing Commerce order #{ref.increment_id}; linked to it.")
-            session.commit()
+                kept = choose_kept(refs, None)
+                record.magento_entity_id = kept.entity_id
+                record.magento_increment_id = kept.increment_id
+                record.create_in_doubt_until = None
+                add_event(record, "linked", f"Found existing Commerce order #{kept.increment_id}; linked to it.")
+                session.commit()
+                if len(refs) > 1:
+                    settle_duplicates(magento, record, kept, refs, "sync")
+                    session.commit()
             return len(found)
 
     # -- the import ------------------------------------------------------------------------------
@@ -195,7 +231,10 @@ class OrderImporter:
                 order = replace(
                     order, shipping_address=(order.shipping_address or Address()).corrected(record.address_override)
                 )
-            decision = decide(order, settings, ImportState(record.import_state))
+            decision = decide(order, settings, ImportState(record.import_state),
+                              may_exist=may_exist_in_commerce(record))
+            if decision.lookup_only:
+                return self._link_before_leaving(session, record, settings, order, decision, actor)
             if decision.state not in (ImportState.QUEUED, ImportState.ERROR):
                 record.import_state = decision.state.value
                 record.notes = decision.note or record.notes
@@ -207,6 +246,14 @@ class OrderImporter:
                 if record.magento_entity_id is None:
                     created = self._find_or_create(session, record, store, settings, order, magento, actor)
                 self._finish(session, record, settings, order, magento, fresh=created, actor=actor)
+            except CreateInDoubt as exc:
+                record.notes = f"Create sent; waiting for Magento: {exc}. Looked up at every sync until then."
+                session.commit()
+                return ImportOutcome(amazon_order_id, ImportState.QUEUED, record.notes)
+            except StockBusy as exc:
+                add_event(record, "retry", f"Stock not updated yet ({exc}); will retry.", actor)
+                session.commit()
+                raise ImportDeferred(str(exc)) from exc
             except OrderBuildError as exc:
                 return self._park(session, record, str(exc), actor)
             except (MagentoInvalidRequest, MagentoAuthError) as exc:
@@ -247,32 +294,105 @@ class OrderImporter:
         log.info("order %s in error: %s", record.amazon_order_id, message)
         return ImportOutcome(record.amazon_order_id, ImportState.ERROR, message)
 
+    def _link_before_leaving(self, session, record, settings: OrderSettings, order: AmazonOrder,
+                             decision: Decision, actor: str) -> ImportOutcome:
+        """An order Amazon says not to import (canceled...) that may exist in Commerce: find and link it first.
+
+        Linked, it counts as imported and follows Amazon's status from there (a canceled one gets canceled);
+        never found once no create can still be running, it takes the state the rules give it.
+        """
+        if record.magento_entity_id is None:
+            magento = self.magento(settings.store_view_code)
+            try:
+                found = self._look_up(session, record, magento, "Found the Commerce order a create had left", actor)
+            except MagentoError as exc:
+                add_event(record, "retry", f"Magento did not answer as expected ({exc}); will retry.", actor)
+                session.commit()
+                raise ImportDeferred(str(exc)) from exc
+            if not found:
+                until = record.create_in_doubt_until
+                if until is not None and self.now() < until:
+                    record.notes = decision.note
+                    session.commit()
+                    return ImportOutcome(record.amazon_order_id, ImportState.QUEUED, decision.note)
+                record.create_in_doubt_until = None
+                plain = decide(order, settings, ImportState(record.import_state), may_exist=False)
+                record.import_state = plain.state.value
+                record.notes = plain.note
+                add_event(record, plain.state.value, f"No Commerce order was saved; {plain.note}", actor)
+                session.commit()
+                return ImportOutcome(record.amazon_order_id, plain.state, plain.note)
+        record.import_state = ImportState.IMPORTED.value
+        record.notes = f"Linked to Commerce order #{record.magento_increment_id}; Amazon status {order.status.value}"
+        record.last_error = None
+        record.next_attempt_at = None
+        add_event(record, "imported", record.notes, actor)
+        session.commit()
+        return ImportOutcome(record.amazon_order_id, ImportState.IMPORTED, record.notes,
+                             record.magento_entity_id, record.magento_increment_id)
+
+    def _look_up(self, session, record, magento, message: str, actor: str) -> bool:
+        """Find the order's Commerce order(s) by ext_order_id; link the kept one and settle any duplicate."""
+        refs = magento.find_all_orders_by_ext_order_ids([record.amazon_order_id]).get(record.amazon_order_id)
+        if not refs:
+            return False
+        kept = choose_kept(refs, record.magento_entity_id)
+        self._link(session, record, kept, f"{message} #{kept.increment_id}", actor)
+        if len(refs) > 1:
+            settle_duplicates(magento, record, kept, refs, actor)
+            session.commit()
+        return True
+
     def _find_or_create(self, session, record, store, settings: OrderSettings, order: AmazonOrder, magento, actor):
-        if record.create_attempts:
-            existing = magento.find_orders_by_ext_order_ids([order.amazon_order_id]).get(order.amazon_order_id)
-            if existing is not None:
-                self._link(session, record, existing, f"Found existing Commerce order #{existing.increment_id}", actor)
+        """True: created now; False: found and linked. Raises CreateInDoubt while an earlier create may run."""
+        amazon_number = settings.order_number_source is OrderNumberSource.AMAZON
+        if record.create_attempts or record.create_in_doubt_until is not None:
+            if self._look_up(session, record, magento, "Found existing Commerce order", actor):
                 return False
+            until = record.create_in_doubt_until
+            if until is not None and self.now() < until and not amazon_number:
+                raise CreateInDoubt(until)
         payload = self._build(session, store, settings, order, magento)
         record.create_attempts = (record.create_attempts or 0) + 1
-        session.commit()  # counted before sending, so a crash mid-request makes the next attempt look first
+        until = self.now() + self.max_request
+        record.create_in_doubt_until = until
+        session.commit()  # counted (and in doubt) before sending: a crash mid-request makes the next attempt look
         try:
             ref = magento.create_order(payload)
         except MagentoTransportError as exc:
             if not exc.request_sent:
+                record.create_in_doubt_until = None
+                session.commit()
                 raise
-            # The request may have been saved before the connection dropped: look before retrying.
-            existing = magento.find_orders_by_ext_order_ids([order.amazon_order_id]).get(order.amazon_order_id)
-            if existing is None:
-                raise
-            self._link(session, record, existing, "Create response lost; found the saved Commerce order", actor)
-            return False
+            # The request may have been saved already, or be saved later by a slow Magento: look, never resend.
+            if self._look_up(session, record, magento, "Create response lost; found the saved Commerce order",
+                             actor):
+                return False
+            add_event(record, "in_doubt", f"Magento did not answer the create ({exc}). It may still save it, so "
+                      "the order is looked up instead of created again"
+                      + ("." if amazon_number else f" until {until:%Y-%m-%d %H:%M:%S} UTC."), actor)
+            session.commit()
+            if amazon_number:
+                raise  # a second create is refused by Magento's unique increment id: retry soon
+            raise CreateInDoubt(until) from exc
+        except MagentoHTTPError as exc:
+            refused_twice = (amazon_number and isinstance(exc, MagentoInvalidRequest)
+                             and exc.raw_message == UNIQUE_VIOLATION)
+            # Magento already holds this order number: an earlier create was saved after all.
+            if refused_twice and self._look_up(session, record, magento,
+                                               "Magento refused a second order number; linked to", actor):
+                return False
+            if exc.status not in GATEWAY_STATUSES:
+                record.create_in_doubt_until = None  # Magento answered: nothing was saved
+            session.commit()
+            raise
         self._link(session, record, ref, f"Created Commerce order #{ref.increment_id}", actor)
         return True
 
     def _link(self, session: Session, record: AmazonOrderRecord, ref, message: str, actor: str) -> None:
         record.magento_entity_id = ref.entity_id
         record.magento_increment_id = ref.increment_id
+        record.create_in_doubt_until = None
         add_event(record, "linked", message + ".", actor)
         session.commit()  # the link must survive whatever happens next
 
@@ -342,12 +462,11 @@ class OrderImporter:
             and settings.stock_handling is StockHandling.DECREMENT_SOURCE
             and not record.stock_applied
         ):
-            # At most once: the flag is committed before the change, so a crash can't decrement twice.
-            record.stock_applied = True
-            session.commit()
+            # Exactly once per line, through the ledger; a reservation already taken counts (see bridge.stock).
             catalog_sku = sku_mapper(session, record.store_id, (item.seller_sku for item in order.items))
-            for sku, qty in quantities(order, catalog_sku).items():
-                magento.decrement_source_quantity(sku, Decimal(qty))
+            ledger = StockLedger(magento, self.stock_locks, max_request_seconds=self.max_request.total_seconds(),
+                                 now=self.now)
+            ledger.take(session, record, quantities(order, catalog_sku), StockKind.DECREMENT)
             add_event(record, "stock", "Decremented source quantities for the ordered items.", actor)
             session.commit()
         if order.is_fba and not record.completed:

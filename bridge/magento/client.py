@@ -322,26 +322,28 @@ class MagentoClient:
         return self.search("V1/orders", criteria)
 
     def find_orders_by_ext_order_ids(self, ids: Iterable[str], *, batch_size: int = 100) -> dict[str, MagentoOrderRef]:
-        """Commerce orders whose `ext_order_id` is one of `ids`: one `in` search per batch (paged if needed).
+        """The oldest Commerce order per `ext_order_id` in `ids` (see `find_all_orders_by_ext_order_ids`)."""
+        return {ext: refs[0] for ext, refs in self.find_all_orders_by_ext_order_ids(ids, batch_size=batch_size).items()}
 
-        Should two orders share an Amazon id (what this bridge exists to prevent), the oldest wins and the
-        duplicate is logged.
+    def find_all_orders_by_ext_order_ids(
+        self, ids: Iterable[str], *, batch_size: int = 100
+    ) -> dict[str, list[MagentoOrderRef]]:
+        """Every Commerce order whose `ext_order_id` is one of `ids`, oldest first: one `in` search per batch.
+
+        More than one for an Amazon id is a duplicate (what this bridge exists to prevent); the importer settles
+        it (`bridge.importer.duplicates`), so it is returned, not hidden.
         """
         wanted = list(dict.fromkeys(i for i in ids if i))
-        found: dict[str, MagentoOrderRef] = {}
+        found: dict[str, list[MagentoOrderRef]] = {}
         for batch in chunked(wanted, batch_size):
             criteria = SearchCriteria().where("ext_order_id", list(batch), "in").sort("entity_id", "ASC")
             for item in self.search_all("V1/orders", criteria.page(batch_size), fields=ORDER_REF_FIELDS):
                 ref = MagentoOrderRef.from_json(item)
                 if ref.ext_order_id is None or ref.ext_order_id not in batch:
                     continue
-                if ref.ext_order_id in found:
-                    log.error(
-                        "Amazon order %s has more than one Commerce order: %s and %s",
-                        ref.ext_order_id, found[ref.ext_order_id].entity_id, ref.entity_id,
-                    )  # fmt: skip
-                    continue
-                found[ref.ext_order_id] = ref
+                found.setdefault(ref.ext_order_id, []).append(ref)
+        for refs in found.values():
+            refs.sort(key=lambda r: r.entity_id)
         return found
 
     def get_order(self, entity_id: int) -> dict[str, Any]:
@@ -614,6 +616,39 @@ class MagentoClient:
             ]
         }
         self.post("V1/inventory/source-items", body)
+
+    def source_quantity(self, sku: str, source_code: str = "default") -> Decimal:
+        """The quantity of one source item (MSI), or of the legacy stock item where MSI is absent."""
+        if self._msi is not False:
+            try:
+                current = [s for s in self.source_items(sku) if s.source_code == source_code]
+            except MagentoNotFound as exc:
+                if not exc.is_no_route:
+                    raise
+                self._msi = False
+            else:
+                self._msi = True
+                if not current:
+                    raise MagentoInvalidRequest(
+                        400, f'Product "{sku}" is not assigned to source "{source_code}".', method="GET",
+                        path="V1/inventory/source-items",
+                    )
+                return current[0].quantity
+        return to_decimal(self.legacy_stock_item(sku).get("qty")) or Decimal(0)
+
+    def set_source_quantity(self, sku: str, qty: Decimal, source_code: str = "default") -> None:
+        """Write an absolute quantity (so repeating the same write changes nothing); in stock while above 0."""
+        if self._msi is None:
+            self.source_quantity(sku, source_code)
+        if self._msi:
+            self.save_source_items([SourceItem(sku, source_code, qty, 1 if qty > 0 else 0)])
+            return
+        stock = self.legacy_stock_item(sku)
+        self.put(
+            f"V1/products/{_seg(sku)}/stockItems/{int(stock['item_id'])}",
+            {"stockItem": {"qty": qty, "is_in_stock": qty > 0}},
+            counter_key="V1/products/{sku}/stockItems/{id}",
+        )
 
     def decrement_source_quantity(self, sku: str, qty: Decimal | int, *, source_code: str = "default") -> Decimal:
         """Subtract `qty` from a source item (legacy stock item without MSI); returns the new quantity.

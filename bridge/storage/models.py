@@ -247,7 +247,8 @@ class AmazonOrderRecord(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     magento_entity_id: Mapped[int | None] = mapped_column(Integer)
     magento_increment_id: Mapped[str | None] = mapped_column(String(64))
-    stock_applied: Mapped[bool] = mapped_column(Boolean, default=False)  # MFN source decrement done once
+    # Every line's source decrement (or reservation) applied in Magento; the lines are in `stock_move`.
+    stock_applied: Mapped[bool] = mapped_column(Boolean, default=False)
     invoiced: Mapped[bool] = mapped_column(Boolean, default=False)
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -257,6 +258,9 @@ class AmazonOrderRecord(Base):
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set (committed) before each create leaves, cleared when Magento answers: until then a create for this
+    # order may still be in flight (a slow Magento saves after the client gave up), so no second one is sent.
+    create_in_doubt_until: Mapped[datetime | None] = mapped_column()
 
     store: Mapped[Store] = relationship()
     items: Mapped[list[AmazonOrderItemRecord]] = relationship(
@@ -400,3 +404,43 @@ class CommerceCursor(Base):
     creditmemos_after: Mapped[datetime | None] = mapped_column()
     orders_after: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+class StockKind(StrEnum):
+    RESERVE = "reserve"  # taken while Amazon still says Pending (ASC's "Inventory reserved")
+    DECREMENT = "decrement"  # taken when the Commerce order was created
+    RELEASE = "release"  # given back: Amazon canceled the order
+
+
+class StockMoveState(StrEnum):
+    NEW = "new"  # recorded, not (or certainly not) written to Magento
+    PENDING = "pending"  # the write left; Magento's answer is not known yet
+    APPLIED = "applied"  # Magento accepted the write
+
+
+class StockMove(Base):
+    """The stock ledger: one source-quantity change per (order, SKU, kind), and whether Magento applied it.
+
+    Writes to one source item are serialized (a Redis lock) and recorded with the quantity before and after,
+    so a write whose answer was lost is settled by reading Magento, never by guessing; a release gives back
+    only what an applied take took.
+    """
+
+    __tablename__ = "stock_move"
+    __table_args__ = (
+        UniqueConstraint("order_id", "sku", "kind", name="uq_stock_move_order_sku_kind"),
+        Index("ix_stock_move_sku_state", "source_code", "sku", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("amazon_order.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(255))
+    source_code: Mapped[str] = mapped_column(String(64), default="default")
+    kind: Mapped[str] = mapped_column(String(16))  # StockKind
+    qty: Mapped[int] = mapped_column(Integer)  # always positive; the kind says which way
+    state: Mapped[str] = mapped_column(String(16), default=StockMoveState.NEW.value)
+    qty_before: Mapped[Decimal | None] = mapped_column(Numeric(18, 4, asdecimal=True))
+    qty_after: Mapped[Decimal | None] = mapped_column(Numeric(18, 4, asdecimal=True))
+    sent_at: Mapped[datetime | None] = mapped_column()
+    applied_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[AmazonOrderRecord] = relationship()

@@ -49,6 +49,11 @@ def add_event(record: AmazonOrderRecord, kind: str, message: str, actor: str = "
     return event
 
 
+def may_exist_in_commerce(record: AmazonOrderRecord) -> bool:
+    """A Commerce order may exist for this Amazon order: linked already, or a create's outcome is unknown."""
+    return record.magento_entity_id is not None or record.create_in_doubt_until is not None
+
+
 def _apply_snapshot(record: AmazonOrderRecord, order: AmazonOrder, raw: dict[str, Any]) -> None:
     record.marketplace_id = order.marketplace_id
     record.status = order.status.value
@@ -137,7 +142,7 @@ def _decide(
     previous: ImportState | None,
     result: UpsertResult,
 ) -> None:
-    decision = decide(order, settings, previous)
+    decision = decide(order, settings, previous, may_exist=may_exist_in_commerce(record))
     if decision.state is not previous:
         record.import_state = decision.state.value
         if decision.state is ImportState.SKIPPED and previous is ImportState.ERROR:

@@ -34,6 +34,7 @@ TFA_REQUIRED = (
 )
 TFA_USE_PROVIDER = "Please use the 2fa provider-specific endpoints to obtain a token."
 MAX_ADMIN_FAILURES = 6  # oauth/authentication_lock/max_failures_count
+SAVE_LATE_ROUTE = "/V1/orders/create"  # the create a slow Magento may save after the client gave up
 
 
 class Twin:
@@ -134,6 +135,18 @@ class Twin:
             return _json(internal_error().body(), 500)
         if fault == "timeout":
             time.sleep(self.faults.settings.timeout_seconds)
+        late = route.method == "PUT" and route.path == SAVE_LATE_ROUTE and self.faults.save_late()
+        if late:
+            self.count("(create held)", "save_late")
+            time.sleep(late)  # the client has given up by now; the order is saved all the same
+        try:
+            return self._handle(route, params, view, drop, raw_path)
+        finally:
+            if late:
+                self.count("(create held: handled)")
+
+    def _handle(self, route, params: dict[str, str], view, drop: bool, raw_path: str) -> Response:
+        method = request.method
         try:
             if route.acl is not None:
                 self.authorize(route.acl)

@@ -54,6 +54,10 @@ class FaultSettings:
     rate_timeout: float = 0.0
     timeout_seconds: float = 5.0
     rate_drop: float = 0.0
+    # "Saves late": this share of order creates (PUT /V1/orders/create) is held this long before it is saved,
+    # as a Magento under load does: the client gives up (timeout) and the order appears afterwards.
+    rate_save_late: float = 0.0
+    save_late_seconds: float = 45.0
 
 
 @dataclass
@@ -76,6 +80,8 @@ class MagentoTwinConfig:
     rate_timeout: float | None = None
     timeout_seconds: float | None = None
     rate_drop: float | None = None
+    rate_save_late: float | None = None
+    save_late_seconds: float | None = None
 
     def __post_init__(self) -> None:
         flat = {name: getattr(self, name) for name in FAULT_FIELDS if getattr(self, name) is not None}
@@ -97,7 +103,8 @@ class MagentoTwinConfig:
         return self.store_views[0]
 
 
-FAULT_FIELDS = ("seed", "rate_500", "rate_timeout", "timeout_seconds", "rate_drop")
+FAULT_FIELDS = ("seed", "rate_500", "rate_timeout", "timeout_seconds", "rate_drop", "rate_save_late",
+                "save_late_seconds")
 
 
 def load_toml(path: str) -> dict[str, Any]:
@@ -105,7 +112,7 @@ def load_toml(path: str) -> dict[str, Any]:
 
     Keys: consumer_key, consumer_secret, access_token, access_token_secret, acl (list),
     enable_integration_as_bearer, [admin_users] name = "password", [[store_views]] code/id/name/currency/...,
-    [faults] seed/rate_500/rate_timeout/timeout_seconds/rate_drop.
+    [faults] seed/rate_500/rate_timeout/timeout_seconds/rate_drop/rate_save_late/save_late_seconds.
     """
     with open(path, "rb") as fh:
         raw = tomllib.load(fh)

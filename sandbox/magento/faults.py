@@ -1,7 +1,8 @@
-"""Seeded fault injection: 500s, slow responses, and writes committed before the connection drops.
+"""Seeded fault injection: 500s, slow responses, writes committed before the connection drops, and order
+creates saved late (held past the client's timeout, then saved, as a Magento under load does).
 
-One RNG draw pair per REST call in arrival order, so a sequential client with the same seed sees the
-same faults on the same calls.
+One RNG draw pair per REST call in arrival order (plus one per order create while `rate_save_late` is set),
+so a sequential client with the same seed sees the same faults on the same calls.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ class Faults:
         self.configure(settings)
 
     def configure(self, settings: FaultSettings) -> None:
-        for name in ("rate_500", "rate_timeout", "rate_drop"):
+        for name in ("rate_500", "rate_timeout", "rate_drop", "rate_save_late"):
             value = getattr(settings, name)
             if not 0 <= value <= 1:
                 raise MagentoError('"%1" must be between 0 and 1.', 400, [name])
-        if settings.timeout_seconds < 0:
-            raise MagentoError('"%1" must not be negative.', 400, ["timeout_seconds"])
+        for name in ("timeout_seconds", "save_late_seconds"):
+            if getattr(settings, name) < 0:
+                raise MagentoError('"%1" must not be negative.', 400, [name])
         with self._lock:
             self.settings = settings
             self._rng = random.Random(settings.seed)
@@ -57,3 +59,12 @@ class Faults:
         elif r1 < s.rate_500 + s.rate_timeout:
             fault = "timeout"
         return fault, is_write and fault != "500" and r2 < s.rate_drop
+
+    def save_late(self) -> float:
+        """Seconds to hold this order create before saving it (0: save now)."""
+        with self._lock:
+            s = self.settings
+            if s.rate_save_late <= 0:
+                return 0.0
+            late = self._rng.random() < s.rate_save_late
+        return s.save_late_seconds if late else 0.0

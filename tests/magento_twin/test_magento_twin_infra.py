@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import requests
@@ -17,7 +18,8 @@ from tests.magento_twin.payloads import Api, create, criteria, order
 def api(twin):
     twin.reset()
     requests.post(twin.url + "/_sandbox/faults", json={"seed": None, "rate_500": 0, "rate_timeout": 0,
-                                                       "rate_drop": 0, "timeout_seconds": 5}, timeout=10)
+                                                       "rate_drop": 0, "timeout_seconds": 5,
+                                                       "rate_save_late": 0}, timeout=10)
     return Api(twin)
 
 
@@ -80,7 +82,32 @@ def test_slow_responses_time_out_the_client(twin, api):
     set_faults(twin, rate_timeout=0)
 
 
+def test_a_create_saved_late_appears_after_the_client_gave_up(twin, api):
+    requests.delete(twin.url + "/_sandbox/stats", timeout=10)
+    set_faults(twin, seed=1, rate_save_late=1, save_late_seconds=1.5)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        api.session.put(api.base + "/orders/create", json={"entity": order("100000007")}, timeout=0.3)
+    set_faults(twin, rate_save_late=0)
+    assert api.ok(api.get("/orders", params=criteria([])))["total_count"] == 0  # still being saved
+    resp = api.put("/orders/create", {"entity": order("100000007")})  # the client's second try is saved first
+    assert resp.status_code == 200
+    deadline = time.monotonic() + 30
+    while twin.stats()["routes"].get("(create held: handled)", 0) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    found = api.ok(api.get("/orders", params=criteria([[("increment_id", "100000007", "eq")]])))
+    assert found["total_count"] == 1  # the late save hit Magento's unique increment id and was refused
+
+
+def test_a_duplicate_increment_id_is_refused_as_magento_does(twin, api):
+    assert api.put("/orders/create", {"entity": order("100000008")}).status_code == 200
+    resp = api.put("/orders/create", {"entity": order("100000008")})
+    assert (resp.status_code, resp.json()["message"]) == (400, "Unique constraint violation found")
+
+
 def test_fault_settings_are_validated(twin):
+    assert requests.post(twin.url + "/_sandbox/faults", json={"rate_save_late": 1.5}, timeout=10).status_code == 400
+    assert requests.post(twin.url + "/_sandbox/faults", json={"save_late_seconds": -1}, timeout=10).status_code == 400
     assert requests.post(twin.url + "/_sandbox/faults", json={"rate_500": 2}, timeout=10).status_code == 400
     assert requests.post(twin.url + "/_sandbox/faults", json={"rate_oops": 0.1}, timeout=10).status_code == 400
     assert requests.post(twin.url + "/_sandbox/faults", data="x", timeout=10).status_code == 400
