@@ -520,20 +520,29 @@ class AmazonClient:
     def search_orders(
         self,
         *,
-        last_updated_after: datetime,
+        last_updated_after: datetime | None = None,
         last_updated_before: datetime | None = None,
         pagination_token: str | None = None,
         page_size: int = 100,
         included_data: Sequence[str] = DEFAULT_INCLUDED_DATA,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
     ) -> OrdersPage:
-        """One page of orders updated in the window (one searchOrders call, items included)."""
+        """One page of orders updated (or, for a backfill, created) in the window (one searchOrders call)."""
         if not 1 <= page_size <= 100:
             raise ValueError("page_size must be between 1 and 100")
+        if (last_updated_after is None) == (created_after is None):
+            raise ValueError("give exactly one of last_updated_after and created_after")
         kwargs: dict[str, Any] = {
-            "last_updated_after": _iso(last_updated_after),
             "max_results_per_page": page_size,
             "included_data": list(included_data),
         }
+        if last_updated_after is not None:
+            kwargs["last_updated_after"] = _iso(last_updated_after)
+        else:
+            kwargs["created_after"] = _iso(created_after)
+            if created_before is not None:
+                kwargs["created_before"] = _iso(created_before)
         if self.marketplace_ids:
             kwargs["marketplace_ids"] = self.marketplace_ids
         if last_updated_before is not None:
