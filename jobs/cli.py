@@ -34,11 +34,17 @@ def _logging(level: str) -> None:
 @click.pass_context
 def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None:
     """Sync one store: pull Amazon changes and import due orders (in-process with --once, else as jobs)."""
+    from bridge.config import missing_magento_credentials
+    from bridge.explain import require_schema
     from bridge.service import make_importer, sync_store
     from bridge.storage.stores import StoreError, get_store
 
     _logging(log_level)
     rt = _runtime(ctx)
+    require_schema(rt.db.engine, rt.settings.database.url)
+    missing = missing_magento_credentials(rt.settings.magento)
+    if missing:  # refused before anything is sent to Amazon or Magento
+        raise click.ClickException(f"Magento credentials are missing: set {', '.join(missing)}")
     with rt.db.session() as session:
         try:
             store_id = get_store(session, store_ref).id

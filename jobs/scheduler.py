@@ -22,6 +22,7 @@ from sqlalchemy import select
 from bridge.runtime import Runtime
 from bridge.storage.models import Store
 from jobs import queues
+from jobs.ops_tasks import enqueue_daily_reconcile
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class Scheduler:
                 enqueued.append(store_id)
         if enqueued:
             log.info("tick %s: enqueued sync for stores %s", tick.isoformat(), enqueued)
+        enqueue_daily_reconcile(self.redis, store_ids, now)
         return enqueued
 
     def run(self, *, poll_seconds: float = 5.0, stop: Callable[[], bool] = lambda: False) -> None:
