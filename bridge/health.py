@@ -43,6 +43,7 @@ class StoreHealth:
     side: str | None  # Amazon | Magento | Redis | database | workers
     last_error: str | None
     failing_since: datetime | None
+    last_failed_at: datetime | None = None  # when the latest failed sync ended
 
 
 def failing_side(error_text: str | None) -> str:
@@ -102,12 +103,13 @@ def store_health(session: Session, *, schedule: str = "*/5 * * * *", now: dateti
         cursor = cursors.get(store.id)
         lag = max((now - _aware(cursor.last_updated_after)).total_seconds(), 0.0) \
             if cursor and cursor.last_updated_after else None
-        side = error = since = None
+        side = error = since = failed_at = None
         degraded = False
         if streak:
             degraded = True
             latest, first = streak[0], streak[-1]
             side, error, since = failing_side(latest.error_text), latest.error_text, _aware(first.started_at)
+            failed_at = _aware(latest.finished_at or latest.started_at)
         elif store.active:
             last_finish = _aware(last_ok.finished_at or last_ok.started_at) if last_ok else None
             reference = last_finish or _aware(store.connected_at)
@@ -123,6 +125,7 @@ def store_health(session: Session, *, schedule: str = "*/5 * * * *", now: dateti
             last_ok_at=_aware(last_ok.finished_at or last_ok.started_at) if last_ok else None,
             lag_seconds=lag, queued=c.get(ImportState.QUEUED.value, 0), in_error=c.get(ImportState.ERROR.value, 0),
             outbox=outbox.get(store.id, 0), degraded=degraded, side=side, last_error=error, failing_since=since,
+            last_failed_at=failed_at,
         ))
     return out
 

@@ -31,6 +31,9 @@ class Runtime:
 
     @cached_property
     def redis(self) -> redis.Redis:
+        from bridge import metrics
+
+        metrics.configure(self.settings.redis.url)  # call counters for /metrics, shared by every process
         return redis.Redis.from_url(self.settings.redis.url)
 
     def amazon_client(self, store: Store):

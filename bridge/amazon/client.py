@@ -81,6 +81,8 @@ from spapi.auth.lwa_request import AccessTokenCache  # noqa: E402
 from spapi.client import SPAPIClient  # noqa: E402
 from spapi.rest import ApiException  # noqa: E402
 
+from bridge import metrics  # noqa: E402
+
 log = logging.getLogger("bridge.amazon")
 
 DEFAULT_INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "CANCELLATION", "FULFILLMENT", "PACKAGES")
@@ -513,7 +515,22 @@ class AmazonClient:
             except AmazonServerError as exc:  # LWA unreachable or failing: transient
                 raise _Retry(exc) from None
 
-        return self._with_retries(what, once, operation=operation)
+        def counted() -> _Response:  # every request sent, by outcome, for /metrics
+            try:
+                result = once()
+            except _Again:
+                metrics.amazon_call(operation, 401)
+                raise
+            except _Retry as retry:
+                metrics.amazon_call(operation, retry.failure.status)
+                raise
+            except AmazonError as exc:
+                metrics.amazon_call(operation, exc.status)
+                raise
+            metrics.amazon_call(operation, result.status)
+            return result
+
+        return self._with_retries(what, counted, operation=operation)
 
     # -- Orders API v2026-01-01 ----------------------------------------------------------------------
 
