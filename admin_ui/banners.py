@@ -104,9 +104,9 @@ def degraded() -> dict[str, Any]:
 
 def banners() -> dict[str, Any]:
     """Template context for signed-in pages only: the sign-in page must not reveal store names."""
-    if not current_user.is_authenticated:
-        return {"error_stores": [], "failing_syncs": [], "stores": [], "degraded_stores": [], "redis_down": None}
     try:
+        if not current_user.is_authenticated:
+            return {"error_stores": [], "failing_syncs": [], "stores": [], "degraded_stores": [], "redis_down": None}
         return {"error_stores": stores_with_errors(), "failing_syncs": failing_syncs(), "stores": all_stores(),
                 **degraded()}
     except SQLAlchemyError:  # the page itself reports the database (admin_ui.ops); the menu must not 500

@@ -12,7 +12,8 @@ import hmac
 import logging
 import os
 
-from flask import Blueprint, Flask, Response, jsonify, render_template_string, request
+from flask import Blueprint, Flask, Response, jsonify, request
+from markupsafe import escape
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -138,5 +139,6 @@ def register(app: Flask) -> None:
         settings = get_settings()
         message = explain(error, settings) or f"the database {safe_database_url(settings.database.url)} failed"
         log.error("admin page: %s", message)
-        # Not base.html: its menu and banners would ask the database again.
-        return render_template_string(DATABASE_DOWN_PAGE, message=message), 503
+        # No template: the menu, the banners and even current_user would ask the database again.
+        return Response(DATABASE_DOWN_PAGE.replace("{{ message }}", str(escape(message))), 503,
+                        mimetype="text/html")
