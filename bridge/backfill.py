@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from bridge.logs import order_context
 from bridge.runtime import Runtime
 from bridge.storage.models import AmazonOrderRecord, BackfillRun, ImportState, Store, utcnow
 from bridge.storage.orders import record_unreadable, upsert_orders
@@ -149,7 +150,8 @@ def run_backfill(
     progress.phase, progress.total, progress.done = "importing", len(due), 0
     on_progress(progress)
     for amazon_order_id in due:
-        outcome = importer.import_order(store_id, amazon_order_id, actor="backfill")
+        with order_context(amazon_order_id):
+            outcome = importer.import_order(store_id, amazon_order_id, actor="backfill")
         state = outcome.state.value if outcome.state else None
         with runtime.db.session() as session:
             run = session.get(BackfillRun, run_id)

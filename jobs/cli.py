@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 import click
@@ -23,8 +22,10 @@ def _runtime(ctx: click.Context):
 
 
 def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("spapi").setLevel(logging.WARNING)
+    """Text, or JSON lines with AMAZON_BRIDGE_LOG_FORMAT=json (bridge.logs)."""
+    from bridge.logs import configure_logging
+
+    configure_logging(level)
 
 
 @click.command()

@@ -153,3 +153,40 @@ def test_stale_sync_is_degraded_even_without_a_failure(h):
     client = signed_in(h.app, h.runtime)
     html = client.get("/").get_data(as_text=True)
     assert 'data-side="workers"' in html and "check that the scheduler and workers run" in html
+
+
+def test_web_runs_gunicorn_and_stops_gracefully(tmp_path, sqlite_url, redis_url):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{sqlite_url}"\n[redis]\nurl = "{redis_url}"\n')
+    env = dict(os.environ, AMAZON_BRIDGE_SECRET_KEY="a test secret key for the web command")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "--config", str(config), "web", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        for _ in range(150):
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.stdout.read()
+                time.sleep(0.2)
+        assert response.json() == {"status": "ok"}
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=60)[0]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 0, output
+    assert "Starting gunicorn" in output and "Booting worker" in output
+    assert "development server" not in output
+    assert "Shutting down: Master" in output
