@@ -42,10 +42,17 @@ ACL_PROBES: tuple[AclProbe, ...] = (
     AclProbe("Magento_Sales::invoice", "POST", "V1/order/0/invoice", "invoice imported orders"),
     AclProbe("Magento_Sales::ship", "POST", "V1/order/0/ship", "ship FBA orders"),
     AclProbe("Magento_Sales::cancel", "POST", "V1/orders/0/cancel", "cancel orders Amazon cancelled"),
+    AclProbe("Magento_Sales::hold", "POST", "V1/orders/0/hold", "hold orders"),
+    AclProbe("Magento_Sales::unhold", "POST", "V1/orders/0/unhold", "release held orders"),
+    AclProbe("Magento_Sales::creditmemo", "POST", "V1/order/0/refund", "refund orders"),
     AclProbe("Magento_Sales::shipment", "GET", "V1/shipments?searchCriteria[pageSize]=1", "send shipments to Amazon"),
     AclProbe("Magento_Catalog::products", "GET", "V1/products?searchCriteria[pageSize]=1", "map SKUs"),
+    AclProbe("Magento_CatalogInventory::cataloginventory", "GET", "V1/stockItems/amazon-bridge-doctor",
+             "legacy stock"),
     AclProbe("Magento_InventoryApi::source", "GET", "V1/inventory/source-items?searchCriteria[pageSize]=1",
              "stock (MSI)"),
+    AclProbe("Magento_InventorySalesApi::stock", "GET",
+             "V1/inventory/get-product-salable-quantity/amazon-bridge-doctor/1", "salable quantities (MSI)"),
 )
 
 
