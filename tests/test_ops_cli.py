@@ -283,6 +283,10 @@ def test_reconcile_finds_what_is_missing_and_fix_requeues_it(bridge, cfg):
     _copy_commerce_order(bridge, first["entity_id"], "999-9999999-9999999")
     _copy_commerce_order(bridge, first["entity_id"], first["ext_order_id"])
 
+    # Amazon cancels an imported order; its Commerce order is still open.
+    bridge.amazon.set_status(orders[1]["orderId"], "CANCELLED", cancelledBy="BUYER", reason="changed my mind")
+    bridge.amazon.advance_clock(180)
+
     since = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%d")
     result = run(cfg, "reconcile", "--store", "us", "--since", since, env=credentials_env(bridge))
     assert result.exit_code == 2, result.output
@@ -290,7 +294,18 @@ def test_reconcile_finds_what_is_missing_and_fix_requeues_it(bridge, cfg):
     with bridge.runtime.db.session() as s:
         run_ = s.scalar(select(ReconcileRun).order_by(ReconcileRun.id.desc()))
         kinds = {f.kind for f in run_.findings}
-    assert {"missing_in_commerce", "unknown_to_bridge", "duplicate"} <= kinds
+    assert kinds == {"missing_in_commerce", "unknown_to_bridge", "duplicate", "status_differs"}
+    assert f"{orders[1]['orderId']}" in result.output and "Amazon: Canceled; Commerce: processing" in result.output
+
+    # The admin shows the saved run, finding by finding.
+    from admin_ui import create_app
+    from tests.test_ops_web import signed_in
+
+    app = create_app(bridge.runtime.settings, runtime=bridge.runtime, test_config={"TESTING": True})
+    client = signed_in(app, bridge.runtime)
+    assert f'href="/status/reconcile/{run_.id}"' in client.get("/status").get_data(as_text=True)
+    page = client.get(f"/status/reconcile/{run_.id}").get_data(as_text=True)
+    assert "missing in commerce" in page and "111-0000009-0000009" in page and "999-9999999-9999999" in page
 
     fixed = run(cfg, "reconcile", "--store", "us", "--since", since, "--fix", env=credentials_env(bridge))
     assert fixed.exit_code == 0, fixed.output
@@ -322,9 +337,61 @@ def test_status_and_retry(bridge, cfg):
 
 
 def test_every_command_has_help():
+    import click
+
     runner = CliRunner()
-    for name in ("doctor", "status", "retry", "backfill", "reconcile", "sync", "worker", "scheduler", "web", "demo",
-                 "db", "stores", "users", "sandbox"):
-        result = runner.invoke(main, [name, "--help"])
-        assert result.exit_code == 0, name
-        assert "Usage:" in result.output
+    seen = []
+
+    def walk(command, path):
+        result = runner.invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert "Usage:" in result.output, path
+        seen.append(" ".join(path))
+        if isinstance(command, click.Group):
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                walk(command.get_command(ctx, name), [*path, name])
+
+    walk(main, [])
+    for name in ("doctor", "status", "retry", "backfill", "reconcile", "demo", "web", "db upgrade", "stores add"):
+        assert name in seen
+
+
+def test_backfill_takes_from_the_sync_s_rate_limit_buckets(bridge, cfg):
+    bridge.add_products(PRODUCTS)
+    bridge.seed_amazon(_old_orders(2, 20))
+    since = (datetime.now(UTC) - timedelta(days=21)).strftime("%Y-%m-%d")
+    bridge.runtime.redis.flushdb()
+    result = run(cfg, "backfill", "--store", "us", "--since", since, env=credentials_env(bridge))
+    assert result.exit_code == 0, result.output
+    keys = {k.decode() for k in bridge.runtime.redis.keys("amazon-bridge:throttle:*")}
+    # The very bucket the sync's AmazonClient uses for this seller and operation.
+    assert any(k.startswith(f"amazon-bridge:throttle:{bridge.amazon.seller_id}:searchOrders") for k in keys), keys
+
+
+def test_the_scheduler_queues_one_reconcile_per_store_per_day(bridge):
+    from jobs.ops_tasks import enqueue_daily_reconcile, reconcile_job_id
+    from jobs.queues import SYNC, queue
+
+    day = datetime(2026, 11, 29, 3, tzinfo=UTC)
+    conn = bridge.runtime.redis
+    assert enqueue_daily_reconcile(conn, [bridge.store_id], day) == [bridge.store_id]
+    assert enqueue_daily_reconcile(conn, [bridge.store_id], day + timedelta(hours=20)) == []
+    assert queue(SYNC, conn).get_job_ids() == [reconcile_job_id(bridge.store_id)]
+    queue(SYNC, conn).empty()
+    assert enqueue_daily_reconcile(conn, [bridge.store_id], day + timedelta(days=1)) == [bridge.store_id]
+
+
+def test_the_daily_reconcile_job_saves_its_findings(bridge, monkeypatch):
+    import jobs.context
+    from jobs.ops_tasks import reconcile_store
+
+    bridge.add_products(PRODUCTS)
+    bridge.seed_amazon(_old_orders(2, 1))
+    monkeypatch.setattr(jobs.context, "runtime", lambda: bridge.runtime)
+    monkeypatch.setattr("jobs.ops_tasks.runtime", lambda: bridge.runtime)
+    result = reconcile_store(bridge.store_id)
+    with bridge.runtime.db.session() as session:
+        saved = session.get(ReconcileRun, result["run_id"])
+        assert saved.actor == "scheduler" and saved.result == "ok" and saved.amazon_orders == 2
+        assert {f.kind for f in saved.findings} == {"missing_in_commerce"}
