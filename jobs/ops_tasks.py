@@ -13,6 +13,7 @@ from jobs.context import runtime
 log = logging.getLogger(__name__)
 
 RECONCILE_DAY_KEY = "amazon-bridge:reconcile:{store_id}:{day}"
+RECONCILE_DONE_KEY = "amazon-bridge:reconcile:done:{day}"
 RECONCILE_PERIOD = timedelta(days=2)  # yesterday and today: a daily run overlaps the previous one
 
 
@@ -29,17 +30,29 @@ def reconcile_store(store_id: int) -> dict:
     return {"run_id": run_id}
 
 
-def enqueue_daily_reconcile(connection: Redis, store_ids: list[int], now: datetime) -> list[int]:
-    """Queue each store's reconcile once per UTC day, whichever scheduler gets there first."""
+def enqueue_daily_reconcile(rt, now: datetime) -> list[int]:
+    """Queue each active store's reconcile once per UTC day, whichever scheduler gets there first.
+    Called by the leading scheduler at every poll; after the day's first call it costs one Redis GET."""
+    from sqlalchemy import select
+
+    from bridge.storage.models import Store
+
+    day = now.strftime("%Y-%m-%d")
+    connection: Redis = rt.redis
+    if connection.get(RECONCILE_DONE_KEY.format(day=day)):
+        return []
+    with rt.db.session() as session:
+        store_ids = list(session.scalars(select(Store.id).where(Store.active.is_(True))))
     queued = []
     for store_id in store_ids:
-        key = RECONCILE_DAY_KEY.format(store_id=store_id, day=now.strftime("%Y-%m-%d"))
+        key = RECONCILE_DAY_KEY.format(store_id=store_id, day=day)
         if not connection.set(key, "1", nx=True, ex=3 * 24 * 3600):
             continue
         job = queues._enqueue_unique(queues.queue(queues.SYNC, connection), "jobs.ops_tasks.reconcile_store",
                                      reconcile_job_id(store_id), store_id, timeout=3600)
         if job is not None:
             queued.append(store_id)
+    connection.set(RECONCILE_DONE_KEY.format(day=day), "1", ex=3 * 24 * 3600)
     if queued:
         log.info("daily reconcile queued for stores %s", queued)
     return queued

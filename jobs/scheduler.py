@@ -76,7 +76,6 @@ class Scheduler:
                 enqueued.append(store_id)
         if enqueued:
             log.info("tick %s: enqueued sync for stores %s", tick.isoformat(), enqueued)
-        enqueue_daily_reconcile(self.redis, store_ids, now)
         return enqueued
 
     def run(self, *, poll_seconds: float = 5.0, stop: Callable[[], bool] = lambda: False) -> None:
@@ -84,7 +83,9 @@ class Scheduler:
         try:
             while not stop():
                 if self.is_leader():
-                    self.enqueue_due(datetime.fromtimestamp(self.clock(), UTC).replace(second=0, microsecond=0))
+                    now = datetime.fromtimestamp(self.clock(), UTC).replace(second=0, microsecond=0)
+                    self.enqueue_due(now)
+                    enqueue_daily_reconcile(self.runtime, now)
                 time.sleep(poll_seconds)
         finally:
             self.resign()

@@ -87,6 +87,11 @@ def test_unreachable_magento_host_is_named(bridge, tmp_path):
     assert result.exit_code == 1
     assert f"Magento at 127.0.0.1:{port} cannot be reached" in result.output
     assert "check magento.base_url" in result.output
+    bridge.add_products(PRODUCTS)
+    bridge.seed_amazon(_old_orders(1, 1))
+    synced = run(config, "sync", "--store", "us", "--once", env=credentials_env(bridge))
+    assert synced.exit_code == 1
+    assert synced.output.strip().splitlines()[-1].startswith(f"Error: Magento at 127.0.0.1:{port} cannot be reached")
 
 
 def test_missing_magento_variables_are_refused_before_any_request(bridge, cfg):
@@ -375,11 +380,11 @@ def test_the_scheduler_queues_one_reconcile_per_store_per_day(bridge):
 
     day = datetime(2026, 11, 29, 3, tzinfo=UTC)
     conn = bridge.runtime.redis
-    assert enqueue_daily_reconcile(conn, [bridge.store_id], day) == [bridge.store_id]
-    assert enqueue_daily_reconcile(conn, [bridge.store_id], day + timedelta(hours=20)) == []
+    assert enqueue_daily_reconcile(bridge.runtime, day) == [bridge.store_id]
+    assert enqueue_daily_reconcile(bridge.runtime, day + timedelta(hours=20)) == []
     assert queue(SYNC, conn).get_job_ids() == [reconcile_job_id(bridge.store_id)]
     queue(SYNC, conn).empty()
-    assert enqueue_daily_reconcile(conn, [bridge.store_id], day + timedelta(days=1)) == [bridge.store_id]
+    assert enqueue_daily_reconcile(bridge.runtime, day + timedelta(days=1)) == [bridge.store_id]
 
 
 def test_the_daily_reconcile_job_saves_its_findings(bridge, monkeypatch):
