@@ -1,7 +1,8 @@
 """Reconcile: Amazon's orders of a period against Commerce's, so what the sync missed becomes visible.
 
 Findings (saved in `reconcile_finding`, shown in the admin):
-- missing_in_commerce: an importable Amazon order (ASC's rules) with no Commerce order;
+- missing_in_commerce: an importable Amazon order (ASC's rules) with no Commerce order, that the bridge
+  never listed or holds in another state than queued (in error, waiting on a status it missed...);
 - unknown_to_bridge: a Commerce order whose `ext_order_id` is an Amazon order id this store never listed;
 - duplicate: two Commerce orders with one Amazon id;
 - status_differs: Amazon cancelled the order but its Commerce order is not canceled;
@@ -108,9 +109,11 @@ def _compare(runtime, store_id, settings, amazon, since, now, fix):
 
     findings: list[Finding] = []
     with runtime.db.session() as session:
-        known = set(session.scalars(
-            select(AmazonOrderRecord.amazon_order_id).where(AmazonOrderRecord.store_id == store_id)
-        ))
+        states = dict(session.execute(
+            select(AmazonOrderRecord.amazon_order_id, AmazonOrderRecord.import_state)
+            .where(AmazonOrderRecord.store_id == store_id)
+        ).all())
+        known = set(states)
         missing_ids = [i for i in amazon_orders if i not in by_amazon_id]
         # Commerce orders created before `since` for orders placed in the period: ask by id.
         if missing_ids:
@@ -121,10 +124,13 @@ def _compare(runtime, store_id, settings, amazon, since, now, fix):
             commerce = by_amazon_id.get(amazon_order_id, [])
             if not commerce:
                 decision = decide(order, settings)
-                if decision.state is ImportState.QUEUED:
+                state = states.get(amazon_order_id)
+                if decision.state is ImportState.QUEUED and state != ImportState.QUEUED.value:
+                    # (A queued order is being imported right now: not a finding.)
+                    known_as = "not listed by the bridge" if state is None else f"the bridge has it as {state}"
                     findings.append(Finding("missing_in_commerce", amazon_order_id, None,
                                             f"Amazon status {order.status.value}, placed {order.purchase_date:%Y-%m-%d}"
-                                            f"; no Commerce order"))
+                                            f"; no Commerce order; {known_as}"))
                 continue
             first = commerce[0]
             if order.status.value == "Canceled" and first.get("state") != "canceled":
