@@ -141,7 +141,12 @@ def backfill(ctx: click.Context, store_ref: str, since: str, until: str | None) 
         click.echo(f"Import Orders Placed From moves from {old:%Y-%m-%d %H:%M} to {since_at:%Y-%m-%d %H:%M} UTC "
                    "so these orders may be created")
     bar = ProgressLine()
-    result = run_backfill(rt, run_id, on_progress=bar.update, importer=make_importer(rt))
+    try:
+        result = run_backfill(rt, run_id, on_progress=bar.update, importer=make_importer(rt))
+    except KeyboardInterrupt:
+        bar.finish()
+        click.echo(f"Interrupted; run the same command again to resume run {run_id} where it stopped.", err=True)
+        sys.exit(130)
     bar.finish()
     click.echo(f"done: {result.seen} orders seen, {result.imported} imported, {result.errors} in error")
 

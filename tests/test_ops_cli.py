@@ -233,7 +233,8 @@ def test_backfill_resumes_from_the_saved_page_after_a_crash(bridge, cfg, monkeyp
     since = (datetime.now(UTC) - timedelta(days=41)).strftime("%Y-%m-%d")
     monkeypatch.setattr(client_module.AmazonClient, "search_orders", crash_on_second_page)
     first = run(config, "backfill", "--store", "us", "--since", since, env=credentials_env(bridge))
-    assert first.exit_code != 0
+    assert first.exit_code == 130
+    assert "run the same command again to resume run 1 where it stopped" in first.output
     with bridge.runtime.db.session() as session:
         saved = session.scalar(select(BackfillRun))
         assert saved.pages == 1 and saved.next_token and saved.state == "running"
