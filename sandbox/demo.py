@@ -171,8 +171,8 @@ def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         _demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port, redis_port, redis_url, timeout)
-    except Stop as stop:
-        click.echo(f"Stopping ({stop}): everything the demo started stops now.")
+    except Stop as stop:  # during start-up; the clean-up in _demo has run
+        click.echo(f"Stopped ({stop}): everything the demo started is stopped.")
         sys.exit(0 if not once else 1)
     finally:
         for sig, handler in previous.items():
