@@ -401,3 +401,61 @@ def test_the_daily_reconcile_job_saves_its_findings(bridge, monkeypatch):
         saved = session.get(ReconcileRun, result["run_id"])
         assert saved.actor == "scheduler" and saved.result == "ok" and saved.amazon_orders == 2
         assert {f.kind for f in saved.findings} == {"missing_in_commerce"}
+
+
+@pytest.mark.slow
+def test_backfill_killed_with_sigkill_resumes_from_its_saved_page(bridge, cfg):
+    """SIGKILL of the whole process group while the backfill waits for Amazon's rate limit (20 pages in a
+    burst, then one page every three minutes): the next run starts at page 21, and every order is created
+    once."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.test_workers import ROOT
+
+    bridge.add_products(PRODUCTS)
+    orders = _old_orders(23, 30)
+    bridge.seed_amazon(orders)
+    config = write_config(Path(cfg).with_name("pages.toml"), bridge.runtime.settings)
+    with open(config, "a") as fh:
+        fh.write("[sync]\npage_size = 1\n")
+    env = dict(os.environ, **credentials_env(bridge), AMAZON_BRIDGE_RATE_SCALE="1")
+    since = (datetime.now(UTC) - timedelta(days=31)).strftime("%Y-%m-%d")
+    args = [sys.executable, "-m", "bridge", "--config", config, "backfill", "--store", "us", "--since", since]
+    process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        for _ in range(600):  # until the run has stored its 20th page (then it waits for the bucket)
+            with bridge.runtime.db.session() as session:
+                run_ = session.scalar(select(BackfillRun))
+                pages = run_.pages if run_ else 0
+            if pages >= 20:
+                break
+            assert process.poll() is None, process.stdout.read().decode()
+            time.sleep(0.1)
+        assert process.poll() is None
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    with bridge.runtime.db.session() as session:
+        saved = session.scalar(select(BackfillRun))
+        assert (saved.pages, saved.state, saved.listed) == (20, "running", False) and saved.next_token
+    assert bridge.magento_orders() == []  # still listing when it died
+
+    bridge.amazon.advance_clock(600)  # time passes: Amazon's bucket refills, and so does the shared one
+    for key in bridge.runtime.redis.keys("amazon-bridge:throttle:*"):
+        bridge.runtime.redis.delete(key)
+    resumed = run(config, "backfill", "--store", "us", "--since", since,
+                  env=credentials_env(bridge) | {"AMAZON_BRIDGE_RATE_SCALE": "1000"})
+    assert resumed.exit_code == 0, resumed.output
+    assert "resuming run 1" in resumed.output
+    assert "done: 23 orders seen, 23 imported, 0 in error" in resumed.output
+    ext_ids = [o["ext_order_id"] for o in bridge.magento_orders()]
+    assert sorted(ext_ids) == sorted(o["orderId"] for o in orders)
+    with bridge.runtime.db.session() as session:
+        assert session.scalar(select(BackfillRun)).pages == 23  # pages 21-23 only, not 1-20 again
