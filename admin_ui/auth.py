@@ -42,7 +42,8 @@ bp = Blueprint("auth", __name__)
 
 ROLE_RANK = {Role.VIEWER.value: 0, Role.OPERATOR.value: 1, Role.ADMIN.value: 2}
 # Endpoints reachable without signing in: the sign-in page itself and the stylesheet it uses.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+# ops.*: /healthz, /readyz, /metrics for load balancers and Prometheus (admin_ui/ops.py protects /metrics)
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "ops.healthz", "ops.readyz", "ops.metrics"})
 MIN_PASSWORD_LENGTH = 10
 
 # Compared against when the user name is unknown, so a miss costs as much time as a wrong password.

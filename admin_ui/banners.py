@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, request, session
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, SyncRun
 
@@ -83,8 +84,31 @@ def failing_syncs() -> list[FailingSync]:
     return [FailingSync(stores[run.store_id], run) for run in failing if run.store_id in stores]
 
 
+def degraded() -> dict[str, Any]:
+    """What is failing right now, for the banner on every page: stores whose sync fails or went stale
+    (bridge.health decides), and Redis when it does not answer (checked live: no job runs without it)."""
+    from bridge.explain import host_of
+    from bridge.health import store_health
+
+    from . import get_runtime, get_settings
+
+    settings = get_settings()
+    stores = [h for h in store_health(db.session, schedule=settings.sync.schedule) if h.degraded]
+    redis_error = None
+    try:
+        get_runtime().redis.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means the queue is unusable
+        redis_error = f"Redis at {host_of(settings.redis.url)} does not answer ({exc})"
+    return {"degraded_stores": stores, "redis_down": redis_error}
+
+
 def banners() -> dict[str, Any]:
     """Template context for signed-in pages only: the sign-in page must not reveal store names."""
-    if not current_user.is_authenticated:
-        return {"error_stores": [], "failing_syncs": [], "stores": []}
-    return {"error_stores": stores_with_errors(), "failing_syncs": failing_syncs(), "stores": all_stores()}
+    try:
+        if not current_user.is_authenticated:
+            return {"error_stores": [], "failing_syncs": [], "stores": [], "degraded_stores": [], "redis_down": None}
+        return {"error_stores": stores_with_errors(), "failing_syncs": failing_syncs(), "stores": all_stores(),
+                **degraded()}
+    except SQLAlchemyError:  # the page itself reports the database (admin_ui.ops); the menu must not 500
+        db.session.rollback()
+        return {"error_stores": [], "failing_syncs": [], "stores": [], "degraded_stores": [], "redis_down": None}

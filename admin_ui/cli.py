@@ -24,20 +24,26 @@ def _runtime() -> Runtime:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-def web(host: str, port: int) -> None:
-    """Serve the admin pages (werkzeug, threaded; migrates the database first).
+@click.option("--workers", default=2, show_default=True, type=int,
+              help="gunicorn worker processes (about one per core; each runs --threads threads).")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker (gthread).")
+@click.option("--timeout", default=60, show_default=True, type=int,
+              help="Seconds a request may take before gunicorn restarts its worker.")
+@click.option("--graceful-timeout", default=30, show_default=True, type=int,
+              help="Seconds running requests get to finish on SIGTERM or a restart.")
+@click.option("--dev", is_flag=True, help="Werkzeug's development server instead of gunicorn (one process).")
+def web(host: str, port: int, workers: int, threads: int, timeout: int, graceful_timeout: int, dev: bool) -> None:
+    """Serve the admin pages with gunicorn (migrates the database first).
 
-    For production run it under a WSGI server instead, behind HTTPS with `admin.secure_cookies = true`:
-    `gunicorn -w 4 'admin_ui.wsgi:app'` (the config path comes from AMAZON_BRIDGE_CONFIG), with nginx in
-    front; the secret key always comes from AMAZON_BRIDGE_SECRET_KEY.
+    Run it behind HTTPS (nginx or a load balancer) with `admin.secure_cookies = true`; the secret key
+    always comes from AMAZON_BRIDGE_SECRET_KEY. /healthz and /readyz are for the load balancer.
     """
-    from werkzeug.serving import run_simple
-
     from admin_ui import SecretKeyMissing, create_app
     from bridge.storage.migrate import upgrade
 
     runtime = _runtime()
     upgrade(runtime.db.engine)
+    runtime.db.dispose()  # no connection crosses gunicorn's fork
     try:
         app = create_app(runtime.settings, runtime=runtime)
     except SecretKeyMissing as exc:
@@ -46,7 +52,15 @@ def web(host: str, port: int) -> None:
         f"Amazon Bridge admin on http://{host}:{port}/ (links in Commerce orders use "
         f"{runtime.settings.admin.public_base_url})"
     )
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    if dev:
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        return
+    from .server import serve
+
+    serve(app, bind=f"{host}:{port}", workers=workers, threads=threads, timeout=timeout,
+          graceful_timeout=graceful_timeout)
 
 
 @click.group()

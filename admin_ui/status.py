@@ -123,8 +123,22 @@ def index():
     except Exception as exc:  # noqa: BLE001 - the page still shows the database side
         log.warning("status page: Redis did not answer: %s", exc)
         redis_error = str(exc)
+    from bridge.health import store_health
+    from bridge.storage.models import ReconcileRun
+
+    from . import get_settings
+    from .chart import chart_data, render_svg
+
+    health = store_health(db.session, schedule=get_settings().sync.schedule)
+    chart = render_svg(chart_data(db.session))
+    reconciles = list(db.session.scalars(select(ReconcileRun).order_by(ReconcileRun.started_at.desc(),
+                                                                       ReconcileRun.id.desc()).limit(10)))
     return render_template(
         "status/index.html",
+        health=health,
+        chart=chart,
+        reconciles=reconciles,
+        store_codes={s.id: s.code for s in stores},
         stores=stores,
         runs=runs,
         cursors=cursors,
@@ -135,6 +149,20 @@ def index():
         redis_error=redis_error,
         can_requeue=current_user.can(Role.OPERATOR),
     )
+
+
+@bp.route("/status/reconcile/<int:run_id>")
+def reconcile_run(run_id: int):
+    """One reconcile: Amazon's orders of the period against Commerce's, finding by finding."""
+    from flask import abort
+
+    from bridge.storage.models import ReconcileRun, Store
+
+    run = db.session.get(ReconcileRun, run_id)
+    if run is None:
+        abort(404, f"No reconcile run {run_id}.")
+    store = db.session.get(Store, run.store_id)
+    return render_template("status/reconcile.html", run=run, store=store, findings=run.findings)
 
 
 @bp.route("/status/failed/<queue_name>/<job_id>/requeue", methods=["POST"])

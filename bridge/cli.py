@@ -19,7 +19,12 @@ LAZY_COMMANDS: dict[str, str] = {
     "worker": "jobs.cli:worker",
     "scheduler": "jobs.cli:scheduler",
     "cancel": "jobs.cli:cancel",
-    "demo": "jobs.demo:demo",
+    "demo": "sandbox.demo:demo",
+    "doctor": "bridge.doctor_cli:doctor",
+    "status": "jobs.ops_cli:status",
+    "retry": "jobs.ops_cli:retry",
+    "backfill": "jobs.ops_cli:backfill",
+    "reconcile": "jobs.ops_cli:reconcile",
     "web": "admin_ui.cli:web",
     "users": "admin_ui.cli:users",
 }
@@ -40,6 +45,30 @@ class LazyGroup(click.Group):
             module_name, attr = self.lazy_commands[cmd_name].split(":")
             return getattr(importlib.import_module(module_name), attr)
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context):
+        """Expected failures (no database, Redis down, Magento unreachable, refused credentials...) end in
+        one sentence and exit code 1; anything else is a bug and keeps its traceback."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            from bridge.explain import explain
+
+            message = explain(exc, _settings_or_none(ctx))
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+
+def _settings_or_none(ctx: click.Context):
+    from bridge.config import ConfigError, load_settings
+
+    try:
+        return load_settings((ctx.obj or {}).get("config_path"))
+    except ConfigError:
+        return None
 
 
 @click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS)

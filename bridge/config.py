@@ -166,6 +166,18 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"{section}.{key}: expected an http(s) URL, got {url!r}")
 
 
+MAGENTO_OAUTH_ENV = ("MAGENTO_CONSUMER_KEY", "MAGENTO_CONSUMER_SECRET", "MAGENTO_ACCESS_TOKEN",
+                     "MAGENTO_ACCESS_TOKEN_SECRET")
+
+
+def missing_magento_credentials(magento: MagentoSettings) -> list[str]:
+    """The MAGENTO_* variables that must be set for the configured auth mode but are empty."""
+    if magento.auth_mode == "bearer":
+        return [] if magento.access_token else ["MAGENTO_ACCESS_TOKEN"]
+    values = (magento.consumer_key, magento.consumer_secret, magento.access_token, magento.access_token_secret)
+    return [name for name, value in zip(MAGENTO_OAUTH_ENV, values, strict=True) if not value]
+
+
 def load_settings(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Settings:
     """Settings from `path` (or ./config.toml when present, else defaults) and the environment."""
     env = dict(os.environ if env is None else env)
@@ -211,6 +223,12 @@ def load_settings(path: str | os.PathLike | None = None, env: dict[str, str] | N
             raw = env.get(f"{ENV_PREFIX}{section.upper()}_{f.name.upper()}", given.get(f.name, default))
             values[f.name] = _coerce(section, f.name, raw, default)
         sections[section] = cls(**values)
+    db_url = sections["database"].url
+    for plain in ("postgresql://", "postgres://"):
+        if db_url.startswith(plain):  # psycopg 3 (the `postgres` extra), not SQLAlchemy's default psycopg2
+            sections["database"] = DatabaseSettings(
+                url="postgresql+psycopg://" + db_url[len(plain):], busy_timeout_ms=sections["database"].busy_timeout_ms
+            )
     settings = Settings(**sections)
     _validate(settings)
     return settings

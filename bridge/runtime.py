@@ -11,7 +11,7 @@ from functools import cached_property
 
 import redis
 
-from bridge.config import Settings, load_settings
+from bridge.config import ConfigError, Settings, load_settings, missing_magento_credentials
 from bridge.storage.db import Database
 from bridge.storage.models import Store
 
@@ -31,6 +31,9 @@ class Runtime:
 
     @cached_property
     def redis(self) -> redis.Redis:
+        from bridge import metrics
+
+        metrics.configure(self.settings.redis.url)  # call counters for /metrics, shared by every process
         return redis.Redis.from_url(self.settings.redis.url)
 
     def amazon_client(self, store: Store):
@@ -57,6 +60,11 @@ class Runtime:
     def magento_client(self, store_code: str | None = None):
         from bridge.magento.cache import ReferenceCache
         from bridge.magento.client import MagentoClient
+
+        missing = missing_magento_credentials(self.settings.magento)
+        if missing:  # refuse before anything is sent: unsigned requests only earn "oauth_consumer_key is required"
+            raise ConfigError(f"Magento credentials are missing: set {', '.join(missing)} "
+                              f"(magento.auth_mode = {self.settings.magento.auth_mode!r})")
 
         cache = ReferenceCache(self.redis, namespace=self.settings.magento.base_url)
         return MagentoClient(self.settings.magento, store_code=store_code, reference_cache=cache)

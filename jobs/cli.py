@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 import click
@@ -23,8 +22,10 @@ def _runtime(ctx: click.Context):
 
 
 def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("spapi").setLevel(logging.WARNING)
+    """Text, or JSON lines with AMAZON_BRIDGE_LOG_FORMAT=json (bridge.logs)."""
+    from bridge.logs import configure_logging
+
+    configure_logging(level)
 
 
 @click.command()
@@ -34,11 +35,17 @@ def _logging(level: str) -> None:
 @click.pass_context
 def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None:
     """Sync one store: pull Amazon changes and import due orders (in-process with --once, else as jobs)."""
+    from bridge.config import missing_magento_credentials
+    from bridge.explain import require_schema
     from bridge.service import make_importer, sync_store
     from bridge.storage.stores import StoreError, get_store
 
     _logging(log_level)
     rt = _runtime(ctx)
+    require_schema(rt.db.engine, rt.settings.database.url)
+    missing = missing_magento_credentials(rt.settings.magento)
+    if missing:  # refused before anything is sent to Amazon or Magento
+        raise click.ClickException(f"Magento credentials are missing: set {', '.join(missing)}")
     with rt.db.session() as session:
         try:
             store_id = get_store(session, store_ref).id

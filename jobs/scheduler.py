@@ -22,6 +22,7 @@ from sqlalchemy import select
 from bridge.runtime import Runtime
 from bridge.storage.models import Store
 from jobs import queues
+from jobs.ops_tasks import enqueue_daily_reconcile
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,10 @@ class Scheduler:
         try:
             while not stop():
                 if self.is_leader():
-                    self.enqueue_due(datetime.fromtimestamp(self.clock(), UTC).replace(second=0, microsecond=0))
-                    self.sweep_outbox(datetime.fromtimestamp(self.clock(), UTC))
+                    now = datetime.fromtimestamp(self.clock(), UTC)
+                    self.enqueue_due(now.replace(second=0, microsecond=0))
+                    self.sweep_outbox(now)
+                    enqueue_daily_reconcile(self.runtime, now.replace(second=0, microsecond=0))
                 time.sleep(poll_seconds)
         finally:
             self.resign()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bridge.logs import order_context
 from bridge.service import SyncBusy, make_importer
 from bridge.service import sync_store as run_store_sync
 from jobs import queues
@@ -34,7 +35,8 @@ def sync_store(store_id: int) -> dict:
 
 def import_order(store_id: int, amazon_order_id: str) -> dict:
     """Create the Commerce order for one Amazon order, exactly once (see bridge.importer.pipeline)."""
-    outcome = make_importer(runtime()).import_order(store_id, amazon_order_id)
+    with order_context(amazon_order_id):  # every log line of this job carries the order id
+        outcome = make_importer(runtime()).import_order(store_id, amazon_order_id)
     return {
         "state": outcome.state.value if outcome.state else None,
         "message": outcome.message,

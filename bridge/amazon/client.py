@@ -81,6 +81,8 @@ from spapi.auth.lwa_request import AccessTokenCache  # noqa: E402
 from spapi.client import SPAPIClient  # noqa: E402
 from spapi.rest import ApiException  # noqa: E402
 
+from bridge import metrics  # noqa: E402
+
 log = logging.getLogger("bridge.amazon")
 
 DEFAULT_INCLUDED_DATA = (
@@ -521,27 +523,51 @@ class AmazonClient:
             except AmazonServerError as exc:  # LWA unreachable or failing: transient
                 raise _Retry(exc) from None
 
-        return self._with_retries(what, once, operation=operation)
+        def counted() -> _Response:  # every request sent, by outcome, for /metrics
+            try:
+                result = once()
+            except _Again:
+                metrics.amazon_call(operation, 401)
+                raise
+            except _Retry as retry:
+                metrics.amazon_call(operation, retry.failure.status)
+                raise
+            except AmazonError as exc:
+                metrics.amazon_call(operation, exc.status)
+                raise
+            metrics.amazon_call(operation, result.status)
+            return result
+
+        return self._with_retries(what, counted, operation=operation)
 
     # -- Orders API v2026-01-01 ----------------------------------------------------------------------
 
     def search_orders(
         self,
         *,
-        last_updated_after: datetime,
+        last_updated_after: datetime | None = None,
         last_updated_before: datetime | None = None,
         pagination_token: str | None = None,
         page_size: int = 100,
         included_data: Sequence[str] = DEFAULT_INCLUDED_DATA,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
     ) -> OrdersPage:
-        """One page of orders updated in the window (one searchOrders call, items included)."""
+        """One page of orders updated (or, for a backfill, created) in the window (one searchOrders call)."""
         if not 1 <= page_size <= 100:
             raise ValueError("page_size must be between 1 and 100")
+        if (last_updated_after is None) == (created_after is None):
+            raise ValueError("give exactly one of last_updated_after and created_after")
         kwargs: dict[str, Any] = {
-            "last_updated_after": _iso(last_updated_after),
             "max_results_per_page": page_size,
             "included_data": list(included_data),
         }
+        if last_updated_after is not None:
+            kwargs["last_updated_after"] = _iso(last_updated_after)
+        else:
+            kwargs["created_after"] = _iso(created_after)
+            if created_before is not None:
+                kwargs["created_before"] = _iso(created_before)
         if self.marketplace_ids:
             kwargs["marketplace_ids"] = self.marketplace_ids
         if last_updated_before is not None:

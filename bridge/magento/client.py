@@ -28,6 +28,7 @@ import requests
 from requests_oauthlib import OAuth1
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from bridge import metrics
 from bridge.config import MagentoSettings
 from bridge.magento.cache import ReferenceCache
 from bridge.magento.errors import (
@@ -225,6 +226,7 @@ class MagentoClient:
                     method, url, params=params, data=data, headers=headers, auth=self._auth, timeout=self.timeout
                 )
             except requests.exceptions.RequestException as exc:
+                metrics.magento_call(key, None)
                 error = self._transport_error(exc, method, path)
                 log.debug("magento %s %s failed after %.3fs: %s", method, path, time.monotonic() - started, error)
                 if self.retry.should_retry(method, attempt, error):
@@ -232,6 +234,7 @@ class MagentoClient:
                     continue
                 raise error from exc
             log.debug("magento %s %s -> %s in %.3fs", method, path, response.status_code, time.monotonic() - started)
+            metrics.magento_call(key, response.status_code)
             if response.status_code >= 400:
                 http_error = error_from_response(
                     response.status_code, response.text, dict(response.headers), method=method, path=path

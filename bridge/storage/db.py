@@ -46,9 +46,19 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.close()
 
 
+class DatabaseDriverMissing(RuntimeError):
+    """database.url names PostgreSQL but psycopg (the `postgres` extra) is not installed."""
+
+
 def make_engine(settings: DatabaseSettings) -> Engine:
     _ensure_sqlite_dir(settings.url)
-    engine = create_engine(settings.url, **engine_options(settings))
+    try:
+        engine = create_engine(settings.url, **engine_options(settings))
+    except ImportError:
+        raise DatabaseDriverMissing(
+            "database.url names PostgreSQL but its driver is not installed; install it with "
+            "pip install 'amazon-bridge[postgres]'"
+        ) from None
     configure_sqlite(engine, settings.busy_timeout_ms)
     return engine
 

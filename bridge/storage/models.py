@@ -444,3 +444,62 @@ class StockMove(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     order: Mapped[AmazonOrderRecord] = relationship()
+class BackfillRun(Base):
+    """`amazon-bridge backfill`: one date range of one store, listed page by page so it resumes after a
+    crash (the pagination token is saved after each stored page, as the sync's cursor does)."""
+
+    __tablename__ = "backfill_run"
+    __table_args__ = (Index("ix_backfill_run_store", "store_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"))
+    created_after: Mapped[datetime] = mapped_column()
+    created_before: Mapped[datetime] = mapped_column()
+    next_token: Mapped[str | None] = mapped_column(Text)
+    listed: Mapped[bool] = mapped_column(Boolean, default=False)  # every page stored; only imports remain
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    seen: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="running")  # running | done
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReconcileRun(Base):
+    """`amazon-bridge reconcile`: Amazon's orders of a period against Commerce's; findings below."""
+
+    __tablename__ = "reconcile_run"
+    __table_args__ = (Index("ix_reconcile_run_store", "store_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"))
+    since: Mapped[datetime] = mapped_column()
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    result: Mapped[str] = mapped_column(String(16), default="running")  # running | ok | failed
+    amazon_orders: Mapped[int] = mapped_column(Integer, default=0)
+    commerce_orders: Mapped[int] = mapped_column(Integer, default=0)
+    fixed: Mapped[int] = mapped_column(Integer, default=0)
+    actor: Mapped[str] = mapped_column(String(64), default="cli")
+    error_text: Mapped[str | None] = mapped_column(Text)
+
+    findings: Mapped[list[ReconcileFinding]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="ReconcileFinding.id"
+    )
+
+
+class ReconcileFinding(Base):
+    __tablename__ = "reconcile_finding"
+    __table_args__ = (Index("ix_reconcile_finding_run", "run_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("reconcile_run.id", ondelete="CASCADE"))
+    # missing_in_commerce | unknown_to_bridge | duplicate | status_differs | total_differs
+    kind: Mapped[str] = mapped_column(String(32))
+    amazon_order_id: Mapped[str | None] = mapped_column(String(32))
+    magento_entity_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text)
+    fixed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    run: Mapped[ReconcileRun] = relationship(back_populates="findings")

