@@ -1,0 +1,47 @@
+"""The layers hold: the core never imports the jobs, the admin or the twins; production code never imports
+the twins. Read from the source (every import statement, also inside functions), so a lazy import counts."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# package -> the top-level packages it must never import
+FORBIDDEN = {
+    "bridge": {"jobs", "admin_ui", "sandbox", "tests", "flask", "rq"},
+    "jobs": {"admin_ui", "sandbox", "tests"},
+    "admin_ui": {"sandbox", "tests"},
+}
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_imports_nothing_above_it(package):
+    offences = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for line, module in _imports(path):
+            if module.split(".")[0] in FORBIDDEN[package]:
+                offences.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert not offences, "\n".join(offences)
+
+
+def test_the_check_sees_lazy_imports(tmp_path):
+    sample = tmp_path / "m.py"
+    sample.write_text("def f():\n    from sandbox.server import ServerThread\n")
+    assert (2, "sandbox.server") in _imports(sample)
