@@ -95,3 +95,31 @@ def reconcile_reservations(session_factory: Callable[[], Session], store_id: int
                     result.released += 1
             session.commit()
     return result
+
+
+def return_stock(session: Session, record: AmazonOrderRecord, magento, *, why: str, actor: str = "worker") -> bool:
+    """Give back the source quantities the bridge took for this order (an order Amazon canceled after import).
+
+    Only when the bridge took them (`stock_applied`); the flag is cleared and committed before Magento is
+    told, so a crash can leave stock not returned (said in the history), never returned twice. True when
+    quantities went back.
+    """
+    if not record.stock_applied:
+        return False
+    try:
+        order = order_from_v2026(record.snapshot)
+    except AmazonDataError:
+        return False
+    record.stock_applied = False
+    session.commit()  # the flag first: at most once
+    catalog_sku = sku_mapper(session, record.store_id, (item.seller_sku for item in order.items))
+    try:
+        for sku, qty in quantities(order, catalog_sku).items():
+            magento.decrement_source_quantity(sku, Decimal(-qty))
+    except MagentoError as exc:
+        add_event(record, "stock", f"Could not return stock for this order ({exc}); please check it.", actor)
+        session.commit()
+        return False
+    add_event(record, "stock", f"Stock returned: source quantities incremented ({why}).", actor)
+    session.commit()
+    return True

@@ -78,6 +78,22 @@ def enqueue_import(connection: Redis, store_id: int, amazon_order_id: str) -> Jo
     )
 
 
+def lifecycle_job_id(store_id: int, amazon_order_id: str) -> str:
+    return f"follow-{store_id}-{_safe(amazon_order_id)}"
+
+
+def enqueue_follow(connection: Redis, store_id: int, amazon_order_id: str) -> Job | None:
+    """The Commerce order of one Amazon order follows Amazon (canceled, shipped): bridge.lifecycle."""
+    return _enqueue_unique(
+        queue(ORDERS, connection),
+        "jobs.tasks.follow_amazon",
+        lifecycle_job_id(store_id, amazon_order_id),
+        store_id,
+        amazon_order_id,
+        timeout=600,
+    )
+
+
 def enqueue_actions(connection: Redis, store_id: int) -> Job | None:
     return _enqueue_unique(
         queue(ACTIONS, connection), "jobs.tasks.send_actions", f"actions-store-{store_id}", store_id, timeout=1800

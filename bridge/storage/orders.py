@@ -73,6 +73,19 @@ def _apply_snapshot(record: AmazonOrderRecord, order: AmazonOrder, raw: dict[str
         row.shipping_price = item.shipping_price
         row.shipping_tax = item.shipping_tax
         row.promotion_discount = item.promotion_discount
+    _note_cancel_request(record, order)
+
+
+def _note_cancel_request(record: AmazonOrderRecord, order: AmazonOrder) -> None:
+    """Keep the buyer's cancellation request (v2026 CANCELLATION data) on the record, for ASC's notice and badge."""
+    requested = [item for item in order.items if item.buyer_requested_cancel]
+    asked = bool(requested)
+    if asked and not record.buyer_cancel_requested:
+        reason = next((item.cancel_reason for item in requested if item.cancel_reason), None)
+        record.buyer_cancel_reason = (reason or "")[:255] or None
+        add_event(record, "cancel_request",
+                  "The buyer asked to cancel this order" + (f": {reason}." if reason else "."))
+    record.buyer_cancel_requested = asked
 
 
 def upsert_orders(
