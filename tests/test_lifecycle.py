@@ -255,3 +255,61 @@ def test_magento_refusal_is_recorded_once_with_magentos_words(bridge):
     record = bridge.record(record.amazon_order_id)
     assert [e.kind for e in record.events].count("commerce_error") == 1
     assert documents(bridge, "creditmemos", record.magento_entity_id) == []
+
+
+# -- the buyer asked to cancel ---------------------------------------------------------------------------------
+
+
+def test_buyer_cancellation_request_shows_on_details_and_lists_and_one_click_queues_buyer_canceled(bridge):
+    from rq import Queue
+    from sqlalchemy import select
+
+    from bridge.storage.models import OutboundAction
+    from tests.admin_support import AdminHarness
+
+    bridge.add_products(PRODUCTS)
+    asked = imported(bridge, mfn_order("111-0000008-0000001"))
+    other = imported(bridge, mfn_order("111-0000008-0000002"))
+    bridge.amazon.set_status(asked.amazon_order_id, buyerCancelRequest="Ordered the wrong size <b>")
+    bridge.amazon.advance_clock(180)
+    bridge.sync()
+    record = bridge.record(asked.amazon_order_id)
+    assert record.buyer_cancel_requested and record.buyer_cancel_reason == "Ordered the wrong size <b>"
+    assert not bridge.record(other.amazon_order_id).buyer_cancel_requested
+    assert [e.kind for e in record.events].count("cancel_request") == 1
+
+    admin = AdminHarness(bridge.runtime.settings.database.url, bridge.runtime.settings.redis.url,
+                         settings=bridge.runtime.settings)
+    try:
+        detail = f"/orders/{asked.amazon_order_id}?store=us"
+        viewer = admin.client("viewer")
+        page = viewer.get(detail).get_data(as_text=True)
+        assert "The buyer asked to cancel this order" in page
+        assert "Ordered the wrong size &lt;b&gt;" in page  # Amazon's text, escaped
+        assert "Confirm buyer's cancellation" not in page
+        assert viewer.post(f"/orders/{asked.amazon_order_id}/confirm-buyer-cancel", {"store": "us"}).status_code == 403
+
+        listing = viewer.get("/orders?store=us&cancel_requested=1").get_data(as_text=True)
+        assert asked.amazon_order_id in listing and other.amazon_order_id not in listing
+        assert "Cancel requested</span>" in listing
+        assert "Cancel requested</span>" not in viewer.get("/orders?store=us&order_number=111-0000008-0000002") \
+            .get_data(as_text=True)
+
+        operator = admin.client("operator", username="opal")
+        assert "Confirm buyer's cancellation" in operator.get(detail).get_data(as_text=True)
+        response = operator.post(f"/orders/{asked.amazon_order_id}/confirm-buyer-cancel", {"store": "us"})
+        assert response.status_code == 302
+        with bridge.runtime.db.session() as session:
+            queued = [(a.order.amazon_order_id, a.kind, a.reason, a.state, a.requested_by)
+                      for a in session.scalars(select(OutboundAction))]
+        assert queued == [(asked.amazon_order_id, "cancel", "BuyerCanceled", "queued", "opal")]
+        assert Queue("actions", connection=bridge.runtime.redis).job_ids == [f"actions-store-{bridge.store_id}"]
+        page = operator.get(detail).get_data(as_text=True)
+        assert "Queued, not sent to Amazon yet" in page and "Confirm buyer's cancellation" not in page
+        again = operator.post(f"/orders/{asked.amazon_order_id}/confirm-buyer-cancel", {"store": "us"},
+                              follow_redirects=True)
+        assert "exists already" in again.get_data(as_text=True)
+        with bridge.runtime.db.session() as session:
+            assert len(list(session.scalars(select(OutboundAction)))) == 1
+    finally:
+        admin.close()
