@@ -256,8 +256,8 @@ class OrderLifecycle:
             return_stock(session, record, magento, why="the order was canceled on Amazon after import", actor=actor)
         after = magento.get_order(entity_id) if action != "nothing" else current
         if not _has_comment(after, CANCEL_MARK):
-            what = {"canceled": "the Commerce order is canceled",
-                    "refunded": "an offline credit memo refunds everything"}.get(action, "the bridge left it as it is")
+            what = ("everything is refunded with an offline credit memo"
+                    if record.commerce_synced_status == SYNCED_REFUNDED else "the Commerce order is canceled")
             magento.add_comment(entity_id, f"{CANCEL_MARK} ({why}); {what}. [amazon-bridge]",
                                 status=after.get("status") or "canceled")
         record.notes = f"Canceled on Amazon; Commerce order #{record.magento_increment_id} " + (

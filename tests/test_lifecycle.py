@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from bridge.lifecycle import OrderLifecycle
+from bridge.lifecycle import LifecycleDeferred, OrderLifecycle
 from bridge.service import make_lifecycle, sync_store
 from bridge.storage.models import AmazonOrderRecord
 from sandbox.amazon.testing import SpClient, shipment
@@ -165,6 +165,27 @@ def test_worker_killed_after_the_credit_memo_leaves_one_credit_memo(bridge):
     record = bridge.record(record.amazon_order_id)
     assert record.commerce_synced_status == "refunded"
     assert source_qty(bridge, "SKU-1") == 50
+
+
+def test_credit_memo_whose_answer_is_lost_is_not_made_twice(bridge):
+    """Magento saves the credit memo and the connection drops before the answer: the job is retried later and
+    finds the order refunded."""
+    bridge.add_products(PRODUCTS)
+    record = imported(bridge, mfn_order("111-0000009-0000001"))
+    bridge.amazon.set_status(record.amazon_order_id, "CANCELLED", cancelledBy="BUYER", reason="BuyerCanceled")
+    bridge.amazon.advance_clock(180)
+    bridge.magento.set_faults(rate_drop=1.0)  # every write is saved, then its connection drops
+    sync_store(bridge.runtime, bridge.store_id, dispatch=lambda ids: None, dispatch_changes=lambda ids: None)
+    with pytest.raises(LifecycleDeferred):
+        make_lifecycle(bridge.runtime).follow(bridge.store_id, record.amazon_order_id)
+    assert len(documents(bridge, "creditmemos", record.magento_entity_id)) == 1
+    assert "will retry" in bridge.record(record.amazon_order_id).events[-1].message
+
+    bridge.magento.set_faults(rate_drop=0.0)
+    outcome = make_lifecycle(bridge.runtime).follow(bridge.store_id, record.amazon_order_id)  # RQ's retry
+    assert outcome.action == "nothing"
+    assert len(documents(bridge, "creditmemos", record.magento_entity_id)) == 1
+    assert bridge.record(record.amazon_order_id).commerce_synced_status == "refunded"
 
 
 # -- shipped outside Commerce ---------------------------------------------------------------------------------
