@@ -279,12 +279,16 @@ class OrderLifecycle:
             add_event(record, "completed", "Amazon shipped this order, but Commerce order "
                       f"#{record.magento_increment_id} is {state}; left as it is.", actor)
             action = "nothing"
+        elif not order.is_fba and record.stock_applied:
+            # The bridge decremented the source itself (stock handling decrement_source); under MSI a shipment
+            # would deduct it a second time, so the order completes as ASC's MSI handler does: no shipment.
+            comment = True
         elif not order.is_fba and state != "complete":
             to_ship = _quantities_to_ship(current, order)
             if to_ship:
                 try:
                     shipment_id = magento.ship(entity_id, to_ship, tracks)
-                except MagentoInvalidRequest as exc:
+                except (MagentoInvalidRequest, MagentoNotFound) as exc:
                     # e.g. MSI: "Not all of your products are available in the requested quantity." The goods
                     # left anyway: complete with the tracking numbers in a comment instead.
                     add_event(record, "commerce_error", f"Magento refused the shipment ({exc}); the order is "
@@ -302,7 +306,7 @@ class OrderLifecycle:
             magento.update_order(entity_id, {"state": "complete", "status": "complete"})
             current = magento.get_order(entity_id)
         if action != "nothing" and comment and not _has_comment(current, SHIPPED_MARK):
-            who = "by Amazon (FBA)" if order.is_fba else "outside Commerce (Seller Central)"
+            who = "by Amazon (FBA)" if order.is_fba else "by the merchant outside Commerce (Seller Central)"
             magento.add_comment(entity_id, f"{SHIPPED_MARK} {who}: {_describe(tracks)}. [amazon-bridge]",
                                 status=current.get("status") or "complete")
         record.commerce_synced_status = SYNCED_COMPLETE

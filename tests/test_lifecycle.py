@@ -223,6 +223,42 @@ def test_mfn_order_shipped_in_seller_central_gets_a_shipment_with_tracking_and_c
     assert bridge.record(record.amazon_order_id).status == "Completed"
 
 
+def test_shipped_order_whose_stock_the_bridge_took_completes_without_a_second_deduction(bridge):
+    bridge.add_products(PRODUCTS, qty=50)
+    bridge.set_settings(stock_handling="decrement_source")
+    order = mfn_order("111-0000010-0000001")
+    record = imported(bridge, order)
+    assert source_qty(bridge, "SKU-1") == 48
+
+    ship_in_seller_central(bridge, order, tracking="1ZSTOCK")
+    bridge.sync()
+
+    after = bridge.magento_order(record.magento_entity_id)
+    assert after["state"] == "complete"
+    assert documents(bridge, "shipments", record.magento_entity_id) == []  # MSI would deduct a second time
+    assert any("Shipped on Amazon" in c and "1ZSTOCK" in c for c in comments(after))
+    assert source_qty(bridge, "SKU-1") == 48
+    assert bridge.record(record.amazon_order_id).status == "Completed"
+
+
+def test_shipment_refused_by_msi_still_completes_with_the_tracking_in_a_comment(bridge):
+    bridge.add_products(PRODUCTS, qty=5)
+    order = mfn_order("111-0000011-0000001")
+    record = imported(bridge, order)
+    bridge.add_products([("SKU-1", "Thing", "10.00")], qty=0)  # sold elsewhere meanwhile: the source is empty
+    ship_in_seller_central(bridge, order, tracking="1ZEMPTY")
+    bridge.sync()
+
+    after = bridge.magento_order(record.magento_entity_id)
+    assert after["state"] == "complete"
+    assert documents(bridge, "shipments", record.magento_entity_id) == []
+    assert any("1ZEMPTY" in c for c in comments(after))
+    record = bridge.record(record.amazon_order_id)
+    refusal = [e.message for e in record.events if e.kind == "commerce_error"]
+    assert refusal and "Not all of your products are available in the requested quantity." in refusal[0]
+    assert record.status == "Completed"
+
+
 def test_shipment_job_delivered_twice_or_killed_after_shipping_leaves_one_shipment(bridge):
     bridge.add_products(PRODUCTS)
     order = mfn_order("111-0000005-0000001")

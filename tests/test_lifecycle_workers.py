@@ -3,7 +3,9 @@ SIGKILLed after Magento saved the credit memo leaves one credit memo, and the ne
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,6 +22,28 @@ from tests.test_lifecycle import (
 from tests.test_workers import ROOT, run_cli, write_config
 
 REFUND_ROUTE = "POST /V1/order/:orderId/refund"
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a worker and every descendant, whatever process group it moved to (RQ's work-horse calls
+    setpgrp, so killing the worker's group alone leaves the horse running)."""
+    family, changed = {pid}, True
+    while changed:
+        changed = False
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) in family:
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid in family:
+                family.add(int(entry))
+                changed = True
+    for member in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member, signal.SIGKILL)
 
 
 def _wait_for(predicate, seconds: float = 60.0) -> bool:
@@ -69,7 +93,7 @@ def test_worker_sigkilled_after_the_credit_memo_leaves_one_and_the_next_sync_fin
     try:
         assert _wait_for(lambda: bridge.magento.stats()["routes"].get(REFUND_ROUTE, 0) >= 1, 120)
     finally:
-        os.killpg(worker.pid, 9)  # SIGKILL the worker and its work-horse, mid-request
+        kill_tree(worker.pid)  # SIGKILL the worker and its work-horse, mid-request
         worker.wait()
     bridge.magento.set_faults(rate_timeout=0.0)
     assert _wait_for(lambda: len(documents(bridge, "creditmemos", record.magento_entity_id)) == 1)
