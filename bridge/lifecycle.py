@@ -39,12 +39,11 @@ from bridge.magento.errors import MagentoAuthError, MagentoError, MagentoInvalid
 from bridge.magento.models import Track
 from bridge.stock import return_stock
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, utcnow
-from bridge.storage.orders import add_event
+from bridge.storage.orders import COMPLETED, add_event
 from bridge.storage.stores import order_settings
 
 log = logging.getLogger(__name__)
 
-COMPLETED = "Completed"  # ASC's own status for a Shipped order whose Commerce order is complete
 SYNCED_CANCELED = "canceled"
 SYNCED_REFUNDED = "refunded"
 SYNCED_COMPLETE = "complete"
@@ -54,6 +53,8 @@ DISPATCH_LIMIT = 1000
 
 CANCEL_MARK = "Canceled on Amazon"
 SHIPPED_MARK = "Shipped on Amazon"
+# On the shipments the bridge creates from Amazon's packages: the Commerce -> Amazon sync must not send them back.
+FROM_AMAZON_MARK = "[amazon-bridge:from-amazon]"
 
 # Amazon's carrier names -> Magento's carrier codes; anything else is a "custom" track titled with the name.
 MAGENTO_CARRIERS = {"ups": "ups", "usps": "usps", "fedex": "fedex", "fedex ground": "fedex", "dhl": "dhl",
@@ -287,7 +288,9 @@ class OrderLifecycle:
             to_ship = _quantities_to_ship(current, order)
             if to_ship:
                 try:
-                    shipment_id = magento.ship(entity_id, to_ship, tracks)
+                    shipment_id = magento.ship(entity_id, to_ship, tracks, comment=(
+                        f"Shipped on Amazon (Seller Central); created by amazon-bridge from Amazon's packages, "
+                        f"not to be confirmed to Amazon again. {FROM_AMAZON_MARK}"))
                 except (MagentoInvalidRequest, MagentoNotFound) as exc:
                     # e.g. MSI: "Not all of your products are available in the requested quantity." The goods
                     # left anyway: complete with the tracking numbers in a comment instead.

@@ -217,10 +217,15 @@ def test_mfn_order_shipped_in_seller_central_gets_a_shipment_with_tracking_and_c
     record = bridge.record(record.amazon_order_id)
     assert record.status == "Completed" and record.commerce_synced_status == "complete"
 
+    assert any("[amazon-bridge:from-amazon]" in c["comment"] for c in shipments[0]["comments"])  # not sent back
+
+    bridge.amazon.set_status(record.amazon_order_id, "SHIPPED")  # Amazon touches the order again: a newer copy
     bridge.amazon.advance_clock(180)
     bridge.sync()
     assert len(documents(bridge, "shipments", record.magento_entity_id)) == 1
-    assert bridge.record(record.amazon_order_id).status == "Completed"
+    record = bridge.record(record.amazon_order_id)
+    assert record.status == "Completed"
+    assert not [e for e in record.events if e.kind == "status_changed" and "Completed" in e.message]
 
 
 def test_shipped_order_whose_stock_the_bridge_took_completes_without_a_second_deduction(bridge):

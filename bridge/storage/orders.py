@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bridge.domain import AmazonOrder
+from bridge.domain import AmazonOrder, AmazonStatus
 from bridge.importer.rules import decide
 from bridge.order_settings import OrderSettings
 from bridge.storage.models import (
@@ -24,6 +24,8 @@ from bridge.storage.models import (
     OrderEvent,
     utcnow,
 )
+
+COMPLETED = "Completed"  # ASC's status for a Shipped order whose Commerce order is complete (bridge.lifecycle)
 
 
 @dataclass
@@ -42,7 +44,8 @@ def add_event(record: AmazonOrderRecord, kind: str, message: str, actor: str = "
 
 def _apply_snapshot(record: AmazonOrderRecord, order: AmazonOrder, raw: dict[str, Any]) -> None:
     record.marketplace_id = order.marketplace_id
-    record.status = order.status.value
+    if not (record.status == COMPLETED and order.status is AmazonStatus.SHIPPED):
+        record.status = order.status.value  # ASC's Completed stays while Amazon still says Shipped
     record.fulfillment_channel = order.fulfillment_channel.value
     record.purchase_date = order.purchase_date
     record.last_updated = order.last_updated
@@ -124,7 +127,9 @@ def upsert_orders(
                 previous_state = ImportState(record.import_state)
                 _decide(record, order, settings, previous_state, result)
                 continue
-            if record.status != order.status.value:
+            if record.status != order.status.value and not (
+                record.status == COMPLETED and order.status is AmazonStatus.SHIPPED
+            ):
                 add_event(record, "status_changed", f"Status updated from {record.status} to {order.status.value}.")
             _apply_snapshot(record, order, raw)
             result.updated += 1
