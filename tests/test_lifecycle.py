@@ -20,6 +20,17 @@ from tests.harness import US, line, v2026_order
 PRODUCTS = [("SKU-1", "Thing", "10.00"), ("SKU-2", "Other thing", "5.00")]
 
 
+@pytest.fixture
+def bridge(database_url, redis_url, magento_twin, amazon_twin, monkeypatch):
+    """The shared harness, on SQLite and again on PostgreSQL (the due-changes query and the migration)."""
+    from tests.harness import make_bridge
+
+    b = make_bridge(database_url=database_url, redis_url=redis_url, magento=magento_twin, amazon=amazon_twin,
+                    monkeypatch=monkeypatch)
+    yield b
+    b.runtime.close()
+
+
 def _get(bridge, path: str, **params) -> dict:
     response = bridge.magento.session().get(f"{bridge.magento.url}/rest/V1/{path}", params=params, timeout=30)
     response.raise_for_status()
