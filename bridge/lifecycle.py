@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import String, and_, cast, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bridge.amazon.errors import AmazonDataError
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 SYNCED_CANCELED = "canceled"
 SYNCED_REFUNDED = "refunded"
 SYNCED_COMPLETE = "complete"
+PARTIAL_PREFIX = "partial:"  # + Amazon's items shipped: a PartiallyShipped order's shipments are in Commerce
 DONE_FOR_CANCELED = (SYNCED_CANCELED, SYNCED_REFUNDED)
 REFUSED_RETRY = timedelta(hours=1)  # a change Magento refused is tried again hourly, not every sync
 DISPATCH_LIMIT = 1000
@@ -90,9 +91,21 @@ def _due_condition(now: datetime):
         o.import_state == ImportState.IMPORTED.value,  # the import (invoice, stock) finishes first
         or_(o.commerce_synced_status.is_(None), o.commerce_synced_status != SYNCED_COMPLETE),
     )
+    partially_shipped = and_(
+        o.status == AmazonStatus.PARTIALLY_SHIPPED.value,
+        o.import_state == ImportState.IMPORTED.value,
+        o.fulfillment_channel == "MFN",
+        or_(o.commerce_synced_status.is_(None),
+            o.commerce_synced_status != literal(PARTIAL_PREFIX) + cast(o.items_shipped, String)),
+    )
     not_refused_lately = or_(o.commerce_error.is_(None), o.commerce_checked_at.is_(None),
                              o.commerce_checked_at <= now - REFUSED_RETRY)
-    return and_(o.magento_entity_id.is_not(None), or_(canceled, shipped), not_refused_lately)
+    return and_(o.magento_entity_id.is_not(None), or_(canceled, shipped, partially_shipped), not_refused_lately)
+
+
+def partial_marker(items_shipped: int) -> str:
+    """`commerce_synced_status` once Commerce has shipped what Amazon had shipped of a PartiallyShipped order."""
+    return f"{PARTIAL_PREFIX}{items_shipped}"
 
 
 def due_changes(session: Session, store_id: int, now: datetime, limit: int = DISPATCH_LIMIT) -> list[str]:
@@ -198,6 +211,10 @@ class OrderLifecycle:
                 elif (order.status is AmazonStatus.SHIPPED and record.import_state == ImportState.IMPORTED.value
                       and record.commerce_synced_status != SYNCED_COMPLETE):
                     outcome = self._complete(session, record, order, magento, actor)
+                elif (order.status is AmazonStatus.PARTIALLY_SHIPPED and not order.is_fba
+                      and record.import_state == ImportState.IMPORTED.value
+                      and record.commerce_synced_status != partial_marker(order.items_shipped)):
+                    outcome = self._partial(session, record, order, magento, actor)
                 else:
                     return LifecycleOutcome(amazon_order_id, "nothing", "the Commerce order already follows Amazon")
             except (CommerceRefusal, MagentoInvalidRequest, MagentoAuthError, MagentoNotFound) as exc:
@@ -287,22 +304,11 @@ class OrderLifecycle:
         elif not order.is_fba and state != "complete":
             to_ship = _quantities_to_ship(current, order)
             if to_ship:
-                try:
-                    shipment_id = magento.ship(entity_id, to_ship, tracks, comment=(
-                        f"Shipped on Amazon (Seller Central); created by amazon-bridge from Amazon's packages, "
-                        f"not to be confirmed to Amazon again. {FROM_AMAZON_MARK}"))
-                except (MagentoInvalidRequest, MagentoNotFound) as exc:
-                    # e.g. MSI: "Not all of your products are available in the requested quantity." The goods
-                    # left anyway: complete with the tracking numbers in a comment instead.
-                    add_event(record, "commerce_error", f"Magento refused the shipment ({exc}); the order is "
-                              "completed without one and the tracking numbers go into a comment.", actor)
-                    comment = True
-                else:
-                    action = "shipped"
-                    comment = True
-                    add_event(record, "commerce_shipped", f"Shipped outside Commerce: shipment {shipment_id} created "
-                              f"with {_describe(tracks)}.", actor)
-                session.commit()
+                shipped = self._ship(session, record, order, current, to_ship, magento, actor,
+                                     refused_then="the order is completed without one and the tracking numbers go "
+                                                  "into a comment")
+                action = "shipped" if shipped else action
+                comment = True
                 current = magento.get_order(entity_id)
                 state = current.get("state")
         if action != "nothing" and state != "complete":
@@ -323,11 +329,49 @@ class OrderLifecycle:
         return LifecycleOutcome(record.amazon_order_id, action, record.notes or "")
 
 
+    def _partial(self, session, record: AmazonOrderRecord, order: AmazonOrder, magento, actor) -> LifecycleOutcome:
+        """PartiallyShipped in Seller Central: Commerce ships what Amazon shipped so far; completion waits for
+        Shipped. Orders whose stock the bridge took get no shipment (see `_complete`)."""
+        current = magento.get_order(record.magento_entity_id)
+        action = "nothing"
+        if current.get("state") not in ("canceled", "closed", "complete") and not record.stock_applied:
+            to_ship = _quantities_to_ship(current, order)
+            if to_ship and self._ship(session, record, order, current, to_ship, magento, actor,
+                                      refused_then="the rest follows when Amazon ships it"):
+                action = "shipped"
+        record.commerce_synced_status = partial_marker(order.items_shipped)
+        session.commit()
+        return LifecycleOutcome(record.amazon_order_id, action, f"{order.items_shipped} item(s) shipped on Amazon")
+
+    def _ship(self, session, record: AmazonOrderRecord, order: AmazonOrder, current: dict,
+              to_ship: dict[int, Decimal], magento, actor: str, *, refused_then: str) -> bool:
+        """One Commerce shipment of what Amazon shipped and Commerce has not, with the packages' tracking
+        numbers not on an earlier shipment. False when Magento refused it (its words go into the history)."""
+        tracks = tracks_from_packages(order.packages)
+        if any(_money(i.get("qty_shipped")) > 0 for i in current.get("items") or []):
+            known = {t.get("track_number") for s in magento.list_shipments(record.magento_entity_id)
+                     for t in s.get("tracks") or []}
+            tracks = [t for t in tracks if t.track_number not in known]
+        try:
+            shipment_id = magento.ship(record.magento_entity_id, to_ship, tracks, comment=(
+                "Shipped on Amazon (Seller Central); created by amazon-bridge from Amazon's packages, "
+                f"not to be confirmed to Amazon again. {FROM_AMAZON_MARK}"))
+        except (MagentoInvalidRequest, MagentoNotFound) as exc:
+            # e.g. MSI: "Not all of your products are available in the requested quantity." The goods left anyway.
+            add_event(record, "commerce_error", f"Magento refused the shipment ({exc}); {refused_then}.", actor)
+            session.commit()
+            return False
+        add_event(record, "commerce_shipped",
+                  f"Shipped outside Commerce: shipment {shipment_id} created with {_describe(tracks)}.", actor)
+        session.commit()
+        return True
+
+
 # -- helpers --------------------------------------------------------------------------------------------------
 
 
 def tracks_from_packages(packages: tuple[TrackingPackage, ...]) -> list[Track]:
-    """Magento tracks for Amazon's packages (cancelled ones and ones without a number left out), one per number."""
+    """Magento tracks for Amazon's packages (ones without a tracking number left out), one per number."""
     out: list[Track] = []
     seen: set[str] = set()
     for pkg in packages:

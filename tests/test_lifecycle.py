@@ -275,6 +275,37 @@ def test_shipment_refused_by_msi_still_completes_with_the_tracking_in_a_comment(
     assert record.status == "Completed"
 
 
+def test_partial_shipments_in_seller_central_become_commerce_shipments_with_their_own_tracking(bridge):
+    bridge.add_products(PRODUCTS)
+    order = mfn_order("111-0000012-0000001")
+    record = imported(bridge, order)
+    first, second = order["orderItems"]
+    client = SpClient(bridge.amazon)
+
+    def confirm(item, ref, tracking):
+        body = shipment([{"orderItemId": item["orderItemId"], "quantity": item["quantityOrdered"]}],
+                        marketplace=US, ref=ref, tracking=tracking)
+        assert client.post(f"/orders/v0/orders/{order['orderId']}/shipmentConfirmation", body).status_code == 204
+        bridge.amazon.advance_clock(180)
+
+    confirm(first, "1", "1ZFIRST")
+    bridge.sync()
+    shipments = documents(bridge, "shipments", record.magento_entity_id)
+    assert [[t["track_number"] for t in s["tracks"]] for s in shipments] == [["1ZFIRST"]]
+    assert [i["qty"] for i in shipments[0]["items"]] == [2]
+    assert bridge.magento_order(record.magento_entity_id)["state"] == "processing"
+    assert bridge.record(record.amazon_order_id).status == "PartiallyShipped"
+    bridge.sync()  # nothing new on Amazon: nothing new in Commerce
+    assert len(documents(bridge, "shipments", record.magento_entity_id)) == 1
+
+    confirm(second, "2", "1ZSECOND")
+    bridge.sync()
+    shipments = documents(bridge, "shipments", record.magento_entity_id)
+    assert [[t["track_number"] for t in s["tracks"]] for s in shipments] == [["1ZFIRST"], ["1ZSECOND"]]
+    assert bridge.magento_order(record.magento_entity_id)["state"] == "complete"
+    assert bridge.record(record.amazon_order_id).status == "Completed"
+
+
 def test_shipment_job_delivered_twice_or_killed_after_shipping_leaves_one_shipment(bridge):
     bridge.add_products(PRODUCTS)
     order = mfn_order("111-0000005-0000001")
