@@ -69,6 +69,8 @@ def follow_in_process(runtime: Runtime, store_id: int) -> Callable[[list[str]], 
                 lifecycle.follow(store_id, amazon_order_id, actor="sync")
             except LifecycleDeferred as exc:
                 log.warning("order %s: Commerce change deferred: %s", amazon_order_id, exc)
+            except Exception:  # noqa: BLE001 - one order's surprise must not stop the others; still due next sync
+                log.exception("order %s: Commerce change failed; the next sync tries again", amazon_order_id)
 
     return dispatch
 

@@ -360,6 +360,15 @@ def test_magento_refusal_is_recorded_once_with_magentos_words(bridge):
     assert [e.kind for e in record.events].count("commerce_error") == 1
     assert documents(bridge, "creditmemos", record.magento_entity_id) == []
 
+    from tests.admin_support import AdminHarness
+    admin = AdminHarness(bridge.runtime.settings.database.url, bridge.runtime.settings.redis.url,
+                         settings=bridge.runtime.settings)
+    try:  # the merchant sees Magento's words on Amazon Order Details
+        page = admin.client("viewer").get(f"/orders/{record.amazon_order_id}?store=us").get_data(as_text=True)
+        assert 'id="commerce-error"' in page and "A creditmemo can not be created" in page
+    finally:
+        admin.close()
+
 
 # -- the buyer asked to cancel ---------------------------------------------------------------------------------
 
