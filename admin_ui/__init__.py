@@ -95,12 +95,13 @@ def create_app(
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import address, auth, cancel, orders, sku, status, store_settings, users
+    from . import address, auth, buyer_cancel, cancel, orders, sku, status, store_settings, users
     from .formatting import register_filters
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(cancel.bp)
+    app.register_blueprint(buyer_cancel.bp)
     app.register_blueprint(address.bp)
     app.register_blueprint(store_settings.bp)
     app.register_blueprint(sku.bp)

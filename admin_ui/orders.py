@@ -78,6 +78,7 @@ class OrderFilters:
     total_max: Decimal | None = None
     statuses: list[str] = field(default_factory=list)
     import_state: str = ""
+    cancel_requested: bool = False  # the buyer asked to cancel (bridge.lifecycle)
     errors: list[str] = field(default_factory=list)
 
     @classmethod
@@ -92,6 +93,7 @@ class OrderFilters:
         f.statuses = [s for s in args.getlist("status") if s in STATUS_FILTER]
         state = args.get("import_state", "")
         f.import_state = state if state in IMPORT_STATE_LABELS else ""
+        f.cancel_requested = args.get("cancel_requested", "") == "1"
         return f
 
     def _date(self, raw: str, label: str) -> date | None:
@@ -140,6 +142,8 @@ class OrderFilters:
             conds.append(o.status.in_(self.statuses))
         if self.import_state:
             conds.append(o.import_state == self.import_state)
+        if self.cancel_requested:
+            conds.append(o.buyer_cancel_requested.is_(True))
         return conds
 
     def chips(self) -> list[tuple[str, str, str]]:
@@ -161,6 +165,8 @@ class OrderFilters:
             chips.append(("Status", ", ".join(self.statuses), "status"))
         if self.import_state:
             chips.append(("Import", IMPORT_STATE_LABELS[self.import_state], "import_state"))
+        if self.cancel_requested:
+            chips.append(("Buyer asked to cancel", "yes", "cancel_requested"))
         return chips
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from bridge.carriers import amazon_carrier
 from bridge.domain import AmazonStatus
+from bridge.lifecycle import FROM_AMAZON_MARK
 from bridge.magento.search import SearchCriteria, chunked
 from bridge.order_settings import NoTrackingPolicy, OrderSettings
 from bridge.outbox import REASON_LABELS
@@ -200,6 +201,8 @@ def _on_shipment(session: Session, record: AmazonOrderRecord, shipment: dict, it
         return  # already queued or sent
     if record.fulfillment_channel == "AFN":
         return  # Amazon ships FBA orders itself
+    if any(FROM_AMAZON_MARK in str(c.get("comment") or "") for c in shipment.get("comments") or []):
+        return  # made by bridge.lifecycle from Amazon's own packages: Amazon knows them already
     number = shipment.get("increment_id") or shipment["entity_id"]
     track = next((t for t in reversed(shipment.get("tracks") or []) if str(t.get("track_number") or "").strip()),
                  None)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bridge.importer.pipeline import OrderImporter
+from bridge.lifecycle import LifecycleDeferred, OrderLifecycle, dispatch_due
 from bridge.order_settings import StockHandling
 from bridge.runtime import Runtime
 from bridge.stock import StockLocks, reconcile_reservations, return_order_stock
@@ -69,19 +70,48 @@ def make_importer(runtime: Runtime) -> OrderImporter:
     )
 
 
+def make_lifecycle(runtime: Runtime) -> OrderLifecycle:
+    return OrderLifecycle(
+        runtime.db.session,
+        runtime.magento_client,
+        lease=timedelta(seconds=runtime.settings.sync.claim_lease_seconds),
+        stock_locks=stock_locks(runtime),
+        max_request_seconds=runtime.settings.magento.max_request_seconds,
+    )
+
+
+def follow_in_process(runtime: Runtime, store_id: int) -> Callable[[list[str]], None]:
+    """Commerce changes run right here (`sync --once`, tests); a failure waits for the next sync."""
+    lifecycle = make_lifecycle(runtime)
+
+    def dispatch(amazon_order_ids: list[str]) -> None:
+        for amazon_order_id in amazon_order_ids:
+            try:
+                lifecycle.follow(store_id, amazon_order_id, actor="sync")
+            except LifecycleDeferred as exc:
+                log.warning("order %s: Commerce change deferred: %s", amazon_order_id, exc)
+            except Exception:  # noqa: BLE001 - one order's surprise must not stop the others; still due next sync
+                log.exception("order %s: Commerce change failed; the next sync tries again", amazon_order_id)
+
+    return dispatch
+
+
 def sync_store(
     runtime: Runtime,
     store_id: int,
     *,
     dispatch: Callable[[list[str]], None],
     importer: OrderImporter | None = None,
+    dispatch_changes: Callable[[list[str]], None] | None = None,
 ) -> StoreSyncResult:
-    """Pull one store's changes and dispatch the orders due for import (as jobs, or in-process)."""
+    """Pull one store's changes, dispatch the orders due for import and the Commerce orders that must follow
+    Amazon (canceled, shipped): as jobs, or in-process when `dispatch_changes` is not given."""
     lock = runtime.redis.lock(f"amazon-bridge:sync-lock:{store_id}", timeout=3600, blocking=False)
     if not lock.acquire(blocking=False):
         raise SyncBusy(f"store {store_id}: another sync is running")
     try:
-        return _sync_locked(runtime, store_id, dispatch, importer or make_importer(runtime))
+        return _sync_locked(runtime, store_id, dispatch, importer or make_importer(runtime),
+                            dispatch_changes or follow_in_process(runtime, store_id))
     finally:
         try:
             lock.release()
@@ -89,7 +119,8 @@ def sync_store(
             log.warning("store %s: sync lock expired before release", store_id)
 
 
-def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImporter) -> StoreSyncResult:
+def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImporter,
+                 dispatch_changes) -> StoreSyncResult:
     with runtime.db.session() as session:
         store = session.get(Store, store_id)
         if store is None:
@@ -115,6 +146,7 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
             for start in range(0, len(due), LOOKUP_BATCH):
                 linked += importer.link_existing(store_id, due[start : start + LOOKUP_BATCH])
             dispatch(due)
+        dispatch_due(runtime.db.sessionmaker, store_id, dispatch_changes)
     except Exception as exc:
         with runtime.db.session() as session:
             run = session.get(SyncRun, run_id)

@@ -265,20 +265,35 @@ def return_order_stock(
             AmazonOrderRecord.store_id == store_id, AmazonOrderRecord.amazon_order_id == amazon_order_id))
         if record is None:
             raise ValueError(f"no Amazon order {amazon_order_id} in store {store_id}")
-        legacy = None
-        if record.stock_applied:
-            try:
-                order = order_from_v2026(record.snapshot)
-                legacy = quantities(order, sku_mapper(session, store_id, (i.seller_sku for i in order.items)))
-            except AmazonDataError:
-                legacy = None
-        ledger = StockLedger(magento, locks or StockLocks(), max_request_seconds=max_request_seconds)
-        given = ledger.give_back(session, record, legacy)
-        if given:
-            what = ", ".join(f"{qty} x {sku}" for sku, qty in sorted(given.items()))
-            add_event(record, "stock", f"Stock given back ({what}): the order was canceled.", actor)
-            session.commit()
-        return given
+        return give_back_order_stock(session, record, magento, locks=locks, max_request_seconds=max_request_seconds,
+                                     actor=actor)
+
+
+def give_back_order_stock(
+    session: Session,
+    record: AmazonOrderRecord,
+    magento,
+    *,
+    locks: StockLocks | None = None,
+    max_request_seconds: float = 600.0,
+    why: str = "the order was canceled",
+    actor: str = "sync",
+) -> dict[str, int]:
+    """`return_order_stock` for a record already loaded in `session` (the lifecycle's cancel-after-import)."""
+    legacy = None
+    if record.stock_applied:
+        try:
+            order = order_from_v2026(record.snapshot)
+            legacy = quantities(order, sku_mapper(session, record.store_id, (i.seller_sku for i in order.items)))
+        except AmazonDataError:
+            legacy = None
+    ledger = StockLedger(magento, locks or StockLocks(), max_request_seconds=max_request_seconds)
+    given = ledger.give_back(session, record, legacy)
+    if given:
+        what = ", ".join(f"{qty} x {sku}" for sku, qty in sorted(given.items()))
+        add_event(record, "stock", f"Stock given back ({what}): {why}.", actor)
+        session.commit()
+    return given
 
 
 def reconcile_reservations(

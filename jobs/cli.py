@@ -67,7 +67,12 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
             for amazon_order_id in ids:
                 queues.enqueue_import(rt.redis, store_id, amazon_order_id)
 
-    result = sync_store(rt, store_id, dispatch=dispatch, importer=importer)
+        def dispatch_changes(ids: list[str]) -> None:
+            for amazon_order_id in ids:
+                queues.enqueue_follow(rt.redis, store_id, amazon_order_id)
+
+    result = sync_store(rt, store_id, dispatch=dispatch, importer=importer,
+                        dispatch_changes=None if once else dispatch_changes)
     if once:
         click.echo(
             f"store {result.store_code}: {result.orders_seen} orders seen, {len(result.due)} due, "

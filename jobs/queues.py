@@ -109,6 +109,22 @@ def enqueue_outbox_later(connection: Redis, store_id: int, delay_seconds: float)
     )
 
 
+def lifecycle_job_id(store_id: int, amazon_order_id: str) -> str:
+    return f"follow-{store_id}-{_safe(amazon_order_id)}"
+
+
+def enqueue_follow(connection: Redis, store_id: int, amazon_order_id: str) -> Job | None:
+    """The Commerce order of one Amazon order follows Amazon (canceled, shipped): bridge.lifecycle."""
+    return _enqueue_unique(
+        queue(ORDERS, connection),
+        "jobs.tasks.follow_amazon",
+        lifecycle_job_id(store_id, amazon_order_id),
+        store_id,
+        amazon_order_id,
+        timeout=600,
+    )
+
+
 def enqueue_actions(connection: Redis, store_id: int) -> Job | None:
     """The older name of `enqueue_outbox`."""
     return enqueue_outbox(connection, store_id)

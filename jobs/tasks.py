@@ -21,8 +21,12 @@ def sync_store(store_id: int) -> dict:
         for amazon_order_id in amazon_order_ids:
             queues.enqueue_import(rt.redis, store_id, amazon_order_id)
 
+    def dispatch_changes(amazon_order_ids: list[str]) -> None:
+        for amazon_order_id in amazon_order_ids:
+            queues.enqueue_follow(rt.redis, store_id, amazon_order_id)
+
     try:
-        result = run_store_sync(rt, store_id, dispatch=dispatch)
+        result = run_store_sync(rt, store_id, dispatch=dispatch, dispatch_changes=dispatch_changes)
     except SyncBusy as exc:
         log.info("%s; skipping this run", exc)
         return {"skipped": str(exc)}
@@ -74,6 +78,12 @@ def process_outbox(store_id: int) -> dict:
     return {"submitted": result.submitted, "confirmed": result.confirmed, "accepted": result.accepted,
             "rejected": result.rejected, "gave_up": result.gave_up, "recovered": result.recovered,
             "pending": result.pending, "next_run_in": delay}
+def follow_amazon(store_id: int, amazon_order_id: str) -> dict:
+    """Make one Commerce order follow its Amazon order (canceled, shipped); see bridge.lifecycle."""
+    from bridge.service import make_lifecycle
+
+    outcome = make_lifecycle(runtime()).follow(store_id, amazon_order_id)
+    return {"action": outcome.action, "message": outcome.message}
 
 
 def send_actions(store_id: int) -> dict:

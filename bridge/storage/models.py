@@ -212,6 +212,7 @@ class AmazonOrderRecord(Base):
         Index("ix_amazon_order_store_total", "store_id", "order_total"),
         Index("ix_amazon_order_store_buyer", "store_id", "buyer_name"),
         Index("ix_amazon_order_magento", "magento_increment_id"),
+        Index("ix_amazon_order_store_cancel_request", "store_id", "buyer_cancel_requested"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -261,6 +262,16 @@ class AmazonOrderRecord(Base):
     # Set (committed) before each create leaves, cleared when Magento answers: until then a create for this
     # order may still be in flight (a slow Magento saves after the client gave up), so no second one is sent.
     create_in_doubt_until: Mapped[datetime | None] = mapped_column()
+
+    # Amazon -> Commerce after import (bridge.lifecycle). `commerce_synced_status` is what the bridge has made
+    # the Commerce order follow ("canceled", "refunded", "complete"); an order whose Amazon status asks for
+    # more (Canceled, Shipped) is due, and every sync re-dispatches it until it is done.
+    commerce_synced_status: Mapped[str | None] = mapped_column(String(16))
+    commerce_error: Mapped[str | None] = mapped_column(Text)  # the last refusal, shown on the details page
+    commerce_checked_at: Mapped[datetime | None] = mapped_column()  # last attempt; a refused one waits an hour
+    # The buyer asked to cancel (v2026 CANCELLATION data, cancellationRequest): ASC's notice and badge.
+    buyer_cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    buyer_cancel_reason: Mapped[str | None] = mapped_column(String(255))
 
     store: Mapped[Store] = relationship()
     items: Mapped[list[AmazonOrderItemRecord]] = relationship(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bridge.domain import AmazonOrder
+from bridge.domain import AmazonOrder, AmazonStatus
 from bridge.importer.rules import decide
 from bridge.order_settings import OrderSettings
 from bridge.storage.models import (
@@ -24,6 +24,8 @@ from bridge.storage.models import (
     OrderEvent,
     utcnow,
 )
+
+COMPLETED = "Completed"  # ASC's status for a Shipped order whose Commerce order is complete (bridge.lifecycle)
 
 
 @dataclass
@@ -56,7 +58,8 @@ def may_exist_in_commerce(record: AmazonOrderRecord) -> bool:
 
 def _apply_snapshot(record: AmazonOrderRecord, order: AmazonOrder, raw: dict[str, Any]) -> None:
     record.marketplace_id = order.marketplace_id
-    record.status = order.status.value
+    if not (record.status == COMPLETED and order.status is AmazonStatus.SHIPPED):
+        record.status = order.status.value  # ASC's Completed stays while Amazon still says Shipped
     record.fulfillment_channel = order.fulfillment_channel.value
     record.purchase_date = order.purchase_date
     record.last_updated = order.last_updated
@@ -87,6 +90,19 @@ def _apply_snapshot(record: AmazonOrderRecord, order: AmazonOrder, raw: dict[str
         row.shipping_price = item.shipping_price
         row.shipping_tax = item.shipping_tax
         row.promotion_discount = item.promotion_discount
+    _note_cancel_request(record, order)
+
+
+def _note_cancel_request(record: AmazonOrderRecord, order: AmazonOrder) -> None:
+    """Keep the buyer's cancellation request (v2026 CANCELLATION data) on the record, for ASC's notice and badge."""
+    requested = [item for item in order.items if item.buyer_requested_cancel]
+    asked = bool(requested)
+    if asked and not record.buyer_cancel_requested:
+        reason = next((item.cancel_reason for item in requested if item.cancel_reason), None)
+        record.buyer_cancel_reason = (reason or "")[:255] or None
+        add_event(record, "cancel_request",
+                  "The buyer asked to cancel this order" + (f": {reason}." if reason else "."))
+    record.buyer_cancel_requested = asked
 
 
 def upsert_orders(
@@ -125,7 +141,9 @@ def upsert_orders(
                 previous_state = ImportState(record.import_state)
                 _decide(record, order, settings, previous_state, result)
                 continue
-            if record.status != order.status.value:
+            if record.status != order.status.value and not (
+                record.status == COMPLETED and order.status is AmazonStatus.SHIPPED
+            ):
                 add_event(record, "status_changed", f"Status updated from {record.status} to {order.status.value}.")
             _apply_snapshot(record, order, raw)
             result.updated += 1

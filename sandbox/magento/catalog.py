@@ -1,7 +1,7 @@
 """Catalog, legacy CatalogInventory, MSI source items and salable quantity, stores, directory, customers.
 
 Direct order saves make no MSI reservation (magento/magento2#26038), so salable quantity here is the
-sum of enabled source items of the stock: it only moves when someone updates the source items.
+sum of enabled source items of the stock plus the reservations shipments place (`deduct_for_shipment`).
 """
 
 from __future__ import annotations
@@ -154,7 +154,45 @@ def _salable_qty(ctx: Ctx, sku: str, stock_id: int) -> float:
     for si in ctx.twin.store.scan("source_item"):
         if si.get("sku") == sku and si.get("source_code") == DEFAULT_SOURCE and int(si.get("status") or 0) == 1:
             total += float(si.get("quantity") or 0)
+    for reservation in ctx.twin.store.scan("reservation"):
+        if reservation.get("sku") == sku and reservation.get("stock_id") == stock_id:
+            total += float(reservation.get("quantity") or 0)
     return total
+
+
+def deduct_for_shipment(ctx: Ctx, lines: list[tuple[str, float]], source_code: str | None, order_id: int) -> None:
+    """MSI's SourceDeductionProcessor on `sales_order_shipment_save_after`: the shipped quantities leave the
+    source (the request's `source_code`, else the default source in single-source mode), refused when the
+    source lacks them, then a compensating reservation of +qty is placed. Orders saved over REST placed no
+    reservation to compensate (magento/magento2#26038), so their salable quantity does not drop on shipment.
+    Products that do not manage stock are skipped. Call inside the shipment's transaction."""
+    store = ctx.twin.store
+    code = source_code or DEFAULT_SOURCE
+    changes: list[tuple[str, dict[str, Any], float]] = []
+    for sku, qty in lines:
+        if store.get("product", sku) is None:
+            continue  # an item saved without its product (the twin allows it): no stock to manage
+        legacy = store.get("stock_item", sku) or {}
+        if not legacy.get("manage_stock", True):
+            continue
+        source = store.get("source_item", f"{code}|{sku}")
+        if source is None:
+            raise not_found("Source item not found by source code: %1 and sku: %2.", [code, sku])
+        if float(source.get("quantity") or 0) - qty < 0:
+            raise MagentoError("Not all of your products are available in the requested quantity.", 400)
+        changes.append((sku, source, qty))
+    for sku, source, qty in changes:
+        source["quantity"] = float(source.get("quantity") or 0) - qty
+        store.put("source_item", f"{code}|{sku}", source)
+        legacy = store.get("stock_item", sku)
+        if legacy is not None and code == DEFAULT_SOURCE:
+            legacy["qty"] = source["quantity"]
+            store.put("stock_item", sku, legacy)
+        reservation_id = store.sequence("reservation")
+        store.put("reservation", reservation_id, {
+            "reservation_id": reservation_id, "stock_id": DEFAULT_STOCK_ID, "sku": sku, "quantity": qty,
+            "metadata": {"event_type": "shipment_created", "object_type": "order", "object_id": str(order_id)},
+        })
 
 
 # --- customers ------------------------------------------------------------------------------------------

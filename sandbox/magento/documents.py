@@ -12,6 +12,7 @@ from typing import Any
 
 from . import search_criteria as scm
 from . import state as st
+from .catalog import deduct_for_shipment
 from .errors import MagentoError, not_found, type_error
 from .http import Ctx, Router
 from .orders import increment_id, load_order, now, parse_id, strip_nulls
@@ -292,6 +293,10 @@ def ship_order(ctx: Ctx, order_id: str) -> int:
             order_messages.append("The order does not allow a shipment to be created.")
         if order_messages or messages:
             raise _doc_error("Shipment", order_messages + messages)
+        source_code = (_arguments(ctx).get("extension_attributes") or {}).get("source_code")
+        deduct_for_shipment(ctx, [(items[i].get("sku"), float(q)) for i, q in qtys.items()
+                                  if q > 0 and not items[i].get("is_virtual") and not st.is_dummy(items[i])],
+                            source_code if isinstance(source_code, str) else None, order["entity_id"])
 
         shipment_id = store.sequence("shipment")
         created = now()

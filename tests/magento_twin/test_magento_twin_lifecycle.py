@@ -371,8 +371,10 @@ def test_refund_return_to_stock_items(api):
     api.ok(api.post(f"/order/{o['entity_id']}/refund", {
         "items": [{"order_item_id": first["item_id"], "qty": 2}],
         "arguments": {"shipping_amount": 0, "extension_attributes": {"return_to_stock_items": [first["item_id"]]}}}))
+    # The shipment took 2 from the source (5 -> 3) and placed MSI's compensating +2 reservation; the refund
+    # put 2 back (3 -> 5). A REST-saved order placed no reservation to compensate, so salable is 5 + 2.
     assert api.ok(api.get("/inventory/get-product-salable-quantity/simple-1/1")) == 7
-    assert api.ok(api.get("/stockItems/simple-1"))["qty"] == 7
+    assert api.ok(api.get("/stockItems/simple-1"))["qty"] == 5
 
 
 def test_invoice_and_refund_totals_with_tax_discount_and_shipping(api):
@@ -411,3 +413,50 @@ def test_creditmemo_refund_endpoint(api):
     assert memo["entity_id"] > 0 and memo["invoice_id"] == invoice_id and memo["grand_total"] == 55
     assert get(api, o["entity_id"])["state"] == "closed"
     assert api.post("/creditmemo/refund", {"creditmemo": {}}).status_code == 400
+
+
+# --- MSI source deduction on shipment (InventoryShipping's SourceDeductionProcessor) ----------------------
+
+def _stocked(api, sku: str, qty: float, **stock):
+    api.ok(api.post("/products", {"product": {"sku": sku, "name": sku, "price": 10}}))
+    api.ok(api.post("/inventory/source-items", {"sourceItems": [
+        {"sku": sku, "source_code": "default", "quantity": qty, "status": 1}]}))
+
+
+def _source_qty(api, sku: str) -> float:
+    items = api.ok(api.get("/inventory/source-items", params=criteria([[("sku", sku, "eq")]])))["items"]
+    return next(i["quantity"] for i in items if i["source_code"] == "default")
+
+
+def test_shipment_deducts_the_source_and_places_a_compensating_reservation(api):
+    _stocked(api, "simple-1", 10)
+    _stocked(api, "simple-2", 4)
+    o = new_order(api)
+    api.ok(api.post(f"/order/{o['entity_id']}/ship", ship_body(o)))
+    assert _source_qty(api, "simple-1") == 8 and _source_qty(api, "simple-2") == 3
+    assert api.ok(api.get("/stockItems/simple-1"))["qty"] == 8
+    # No placement reservation for a REST-saved order, so the +qty compensation keeps salable where it was.
+    assert api.ok(api.get("/inventory/get-product-salable-quantity/simple-1/1")) == 10
+
+
+def test_shipment_refused_when_the_source_lacks_the_quantity_and_nothing_is_saved(api):
+    _stocked(api, "simple-1", 10)
+    _stocked(api, "simple-2", 0)
+    o = new_order(api)
+    resp = api.post(f"/order/{o['entity_id']}/ship", ship_body(o))
+    assert resp.status_code == 400
+    assert resp.json()["message"] == "Not all of your products are available in the requested quantity."
+    assert api.ok(api.get("/shipments", params=criteria([])))["total_count"] == 0
+    assert _source_qty(api, "simple-1") == 10
+    assert [i.get("qty_shipped", 0) for i in get(api, o["entity_id"])["items"]] == [0, 0]
+
+
+def test_shipment_from_a_source_without_the_product_is_404(api):
+    _stocked(api, "simple-1", 10)
+    _stocked(api, "simple-2", 10)
+    o = new_order(api)
+    resp = api.post(f"/order/{o['entity_id']}/ship",
+                    ship_body(o, arguments={"extension_attributes": {"source_code": "amazon_fba"}}))
+    assert resp.status_code == 404
+    assert resp.json()["parameters"] == ["amazon_fba", "simple-1"]
+    assert _source_qty(api, "simple-1") == 10
