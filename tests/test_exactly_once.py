@@ -210,7 +210,9 @@ def test_an_in_doubt_order_that_amazon_cancels_is_linked_not_skipped(bridge):
     assert record.status == "Canceled"
     assert record.magento_entity_id == order["entity_id"]
     assert record.import_state == ImportState.IMPORTED.value  # linked: it now follows Amazon's status
-    assert bridge.magento_order(order["entity_id"])["state"] == "new"  # not invoiced on the way
+    commerce = bridge.magento_order(order["entity_id"])
+    assert commerce["state"] == "canceled"  # not invoiced on the way, then canceled as Amazon was
+    assert any("Canceled on Amazon" in (h.get("comment") or "") for h in commerce["status_histories"])
     assert routes(bridge)[CREATE] == 1
 
 

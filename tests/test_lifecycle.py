@@ -421,7 +421,7 @@ def test_buyer_cancellation_request_shows_on_details_and_lists_and_one_click_que
             queued = [(a.order.amazon_order_id, a.kind, a.reason, a.state, a.requested_by)
                       for a in session.scalars(select(OutboundAction))]
         assert queued == [(asked.amazon_order_id, "cancel", "BuyerCanceled", "queued", "opal")]
-        assert Queue("actions", connection=bridge.runtime.redis).job_ids == [f"actions-store-{bridge.store_id}"]
+        assert Queue("actions", connection=bridge.runtime.redis).job_ids == [f"outbox-store-{bridge.store_id}"]
         page = operator.get(detail).get_data(as_text=True)
         assert "Queued, not sent to Amazon yet" in page and "Confirm buyer's cancellation" not in page
         again = operator.post(f"/orders/{asked.amazon_order_id}/confirm-buyer-cancel", {"store": "us"},
