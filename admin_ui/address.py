@@ -11,10 +11,20 @@ import logging
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from bridge.storage.models import AmazonOrderRecord, ImportState, OrderEvent, Role
 
-from .address_form import AddressForm, amazon_address, changed_fields, current_address, describe, override_for
+from .address_form import (
+    AddressForm,
+    address_locked_reason,
+    amazon_address,
+    changed_fields,
+    current_address,
+    describe,
+    load_directory,
+    override_for,
+)
 from .auth import require_role
 from .extensions import db
 from .orders import commerce_order_note, find_order, render_detail, request_retry
@@ -53,13 +63,22 @@ def _retry(record: AmazonOrderRecord) -> None:
 def save(amazon_order_id: str):
     """Save Order: keep the fields that differ from Amazon's; optionally retry an import in error."""
     record = find_order(amazon_order_id)
-    form = AddressForm()
+    locked = address_locked_reason(record)
+    if locked:
+        flash(f"The address is not saved. {locked}", "error")
+        return redirect(_detail_url(record))
+    amazon = amazon_address(record.snapshot)
+    before = current_address(amazon, record.address_override)
+    # A field left out of the request keeps its value: only what was sent is a change.
+    formdata = MultiDict(before)
+    for key in request.form:
+        formdata.setlist(key, request.form.getlist(key))
+    form = AddressForm(formdata=formdata)
+    form.set_directory(*load_directory())
     if not form.validate_on_submit():
         flash("The address is not saved; correct the fields marked below.", "error")
         return render_detail(record, address_form=form), 400
 
-    amazon = amazon_address(record.snapshot)
-    before = current_address(amazon, record.address_override)
     submitted = form.values()
     changed = changed_fields(before, current_address(amazon, submitted))
     if changed:
@@ -94,6 +113,10 @@ def save(amazon_order_id: str):
 def reset(amazon_order_id: str):
     """Reset to Amazon's address: drop every correction."""
     record = find_order(amazon_order_id)
+    locked = address_locked_reason(record)
+    if locked:
+        flash(f"The address is not reset. {locked}", "error")
+        return redirect(_detail_url(record))
     amazon = amazon_address(record.snapshot)
     changed = changed_fields(current_address(amazon, record.address_override), amazon)
     if not record.address_override:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from bridge.storage.models import AmazonOrderRecord, ImportState, Role, SkuMappi
 
 from .auth import require_role
 from .banners import selected_store
+from .catalog import CatalogUnavailable, product_missing, search_products
 from .extensions import db
 from .orders import positive_int, request_retry
 
@@ -107,19 +108,42 @@ def new(store_code: str):
     if request.method == "GET":
         form.seller_sku.data = request.args.get("seller_sku", "")
         form.order.data = request.args.get("order", "")
+        exists = _mapping_of(store, form.seller_sku.data or "")
+        if exists is not None:  # from an order in error: open the mapping that points at a missing product
+            return redirect(
+                url_for("sku.edit", store_code=store.code, mapping_id=exists.id, order=form.order.data or None)
+            )
     if form.validate_on_submit():
         seller_sku = form.seller_sku.data
-        exists = db.session.scalar(
-            select(SkuMapping).where(SkuMapping.store_id == store.id, SkuMapping.seller_sku == seller_sku)
-        )
+        exists = _mapping_of(store, seller_sku)
         if exists is not None:
             form.seller_sku.errors = [f"{seller_sku} is mapped already (to {exists.catalog_sku}); edit that mapping."]
-        else:
+        elif _catalog_has(form):
             db.session.add(SkuMapping(store_id=store.id, seller_sku=seller_sku, catalog_sku=form.catalog_sku.data))
             db.session.commit()
             flash(f"Seller SKU {seller_sku} now maps to catalog SKU {form.catalog_sku.data}.", "success")
             return _after_save(store, seller_sku, form.order.data)
     return render_template("sku/edit.html", store=store, form=form, mapping=None), 400 if form.errors else 200
+
+
+def _mapping_of(store: Store, seller_sku: str) -> SkuMapping | None:
+    return db.session.scalar(
+        select(SkuMapping).where(SkuMapping.store_id == store.id, SkuMapping.seller_sku == seller_sku)
+    )
+
+
+def _catalog_has(form: SkuForm) -> bool:
+    """The target SKU must be a product in Magento's catalog, or the order would fail again on it: a missing
+    one is refused with Magento's own words."""
+    try:
+        missing = product_missing(form.catalog_sku.data)
+    except CatalogUnavailable as exc:
+        form.catalog_sku.errors = [str(exc)]
+        return False
+    if missing:
+        form.catalog_sku.errors = [f"Magento's catalog has no product {form.catalog_sku.data!r}: {missing}"]
+        return False
+    return True
 
 
 def _after_save(store: Store, seller_sku: str, order_id: str | None):
@@ -140,7 +164,9 @@ def edit(store_code: str, mapping_id: int):
 
         abort(404, "No such SKU mapping.")
     form = SkuForm(obj=mapping)
-    if form.validate_on_submit():
+    if request.method == "GET":
+        form.order.data = request.args.get("order", "")
+    if form.validate_on_submit() and _catalog_has(form):
         clash = db.session.scalar(
             select(SkuMapping).where(
                 SkuMapping.store_id == store.id,
@@ -155,8 +181,26 @@ def edit(store_code: str, mapping_id: int):
             mapping.catalog_sku = form.catalog_sku.data
             db.session.commit()
             flash(f"Seller SKU {mapping.seller_sku} now maps to catalog SKU {mapping.catalog_sku}.", "success")
-            return _after_save(store, mapping.seller_sku, None)
+            return _after_save(store, mapping.seller_sku, form.order.data)
     return render_template("sku/edit.html", store=store, form=form, mapping=mapping), 400 if form.errors else 200
+
+
+@bp.route("/stores/<store_code>/sku/products")
+@require_role(Role.OPERATOR)
+def products(store_code: str):
+    """The product picker's source: Magento products whose SKU or name contains `q` (JSON, as you type)."""
+    selected_store(store_code)
+    text = request.args.get("q", "").strip()[:64]
+    if len(text) < 2:
+        return jsonify(products=[], message="Type at least two characters.")
+    try:
+        found = search_products(text)
+    except CatalogUnavailable as exc:
+        return jsonify(products=[], message=str(exc)), 503
+    return jsonify(
+        products=[{"sku": p.sku, "name": p.name} for p in found],
+        message="" if found else f"No product in Magento's catalog matches {text!r}.",
+    )
 
 
 @bp.route("/stores/<store_code>/sku/<int:mapping_id>/delete", methods=["POST"])

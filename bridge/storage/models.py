@@ -203,6 +203,8 @@ class AmazonOrderRecord(Base):
         Index("ix_amazon_order_store_total", "store_id", "order_total"),
         Index("ix_amazon_order_store_buyer", "store_id", "buyer_name"),
         Index("ix_amazon_order_magento", "magento_increment_id"),
+        Index("ix_amazon_order_store_ship_by", "store_id", "latest_ship_date"),
+        Index("ix_amazon_order_store_deliver_by", "store_id", "latest_delivery_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -248,6 +250,10 @@ class AmazonOrderRecord(Base):
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Deliver-by (fulfillment.deliverByWindow.latestDateTime) and premium shipping: columns so All Orders
+    # can sort and filter on them at 100,000 orders (indexed with store_id).
+    latest_delivery_date: Mapped[datetime | None] = mapped_column()
+    is_premium: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     store: Mapped[Store] = relationship()
     items: Mapped[list[AmazonOrderItemRecord]] = relationship(
@@ -353,3 +359,13 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column()
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
+
+
+class UserStore(Base):
+    """A store a user may see. A viewer or operator with rows here sees those stores only (and nothing of
+    the others); without rows the role applies to every store. Admins always see every store."""
+
+    __tablename__ = "user_store"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
