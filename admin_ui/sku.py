@@ -12,7 +12,7 @@ import re
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -44,16 +44,17 @@ class SkuForm(FlaskForm):
             raise ValidationError("No leading or trailing spaces.")
 
 
-def orders_stuck_on(store: Store, seller_sku: str, limit: int = 200) -> list[AmazonOrderRecord]:
-    """The store's orders in error whose error names this seller SKU (ASC's `Product "X" does not exist`)."""
-    needle = f'%"{seller_sku}"%'
+def orders_stuck_on(store: Store, seller_sku: str, limit: int = 200, before: str = "") -> list[AmazonOrderRecord]:
+    """The store's orders in error whose error names this seller SKU (ASC's `Product "X" does not exist`), or
+    the catalog SKU it was mapped to `before` an edit."""
+    names = [seller_sku] + ([before] if before and before != seller_sku else [])
     return list(
         db.session.scalars(
             select(AmazonOrderRecord)
             .where(
                 AmazonOrderRecord.store_id == store.id,
                 AmazonOrderRecord.import_state == ImportState.ERROR.value,
-                AmazonOrderRecord.last_error.like(needle),
+                or_(*(AmazonOrderRecord.last_error.like(f'%"{name}"%') for name in names)),
             )
             .order_by(AmazonOrderRecord.purchase_date.desc())
             .limit(limit)
@@ -146,11 +147,13 @@ def _catalog_has(form: SkuForm) -> bool:
     return True
 
 
-def _after_save(store: Store, seller_sku: str, order_id: str | None):
-    stuck = orders_stuck_on(store, seller_sku)
+def _after_save(store: Store, seller_sku: str, order_id: str | None, before: str = ""):
+    stuck = orders_stuck_on(store, seller_sku, before=before)
     if not stuck:
         return redirect(url_for("sku.index", store_code=store.code))
-    return render_template("sku/retry.html", store=store, seller_sku=seller_sku, stuck=stuck, origin=order_id or "")
+    return render_template(
+        "sku/retry.html", store=store, seller_sku=seller_sku, stuck=stuck, origin=order_id or "", before=before
+    )
 
 
 @bp.route("/stores/<store_code>/sku/<int:mapping_id>/edit", methods=["GET", "POST"])
@@ -177,11 +180,12 @@ def edit(store_code: str, mapping_id: int):
         if clash is not None:
             form.seller_sku.errors = [f"{form.seller_sku.data} is mapped already (to {clash.catalog_sku})."]
         else:
+            before = mapping.catalog_sku
             mapping.seller_sku = form.seller_sku.data
             mapping.catalog_sku = form.catalog_sku.data
             db.session.commit()
             flash(f"Seller SKU {mapping.seller_sku} now maps to catalog SKU {mapping.catalog_sku}.", "success")
-            return _after_save(store, mapping.seller_sku, form.order.data)
+            return _after_save(store, mapping.seller_sku, form.order.data, before)
     return render_template("sku/edit.html", store=store, form=form, mapping=mapping), 400 if form.errors else 200
 
 
@@ -223,7 +227,8 @@ def retry(store_code: str):
     store = selected_store(store_code)
     assert store is not None
     seller_sku = request.form.get("seller_sku", "")
-    stuck = orders_stuck_on(store, seller_sku) if seller_sku else []
+    before = request.form.get("before", "")
+    stuck = orders_stuck_on(store, seller_sku, before=before) if seller_sku else []
     queued = sum(1 for record in stuck if request_retry(record, current_user.username) or True)
     flash(f"Import retry requested for {queued} order(s).", "success" if queued else "warning")
     origin = request.form.get("origin", "")
