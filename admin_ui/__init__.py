@@ -165,6 +165,9 @@ EXPIRED_SIGNED_OUT = (
 )
 
 
+HIDDEN_KEYS = frozenset({"store", "next", "order", "origin", "before", "then"})
+
+
 def form_expired(error: Any):
     """The page behind an expired (or missing) CSRF token: what was typed, as a form to send again."""
     from flask import flash
@@ -183,6 +186,12 @@ def form_expired(error: Any):
         for value in values
         if key != "csrf_token" and "password" not in key and key != "confirm"
     ]
+    from .address_form import FIELDS
+
+    labels = {name: label for name, (label, _, _) in FIELDS.items()}
+    labels.update(seller_sku="Amazon Seller SKU", catalog_sku="Magento Catalog SKU", reason="Reason",
+                  username="User Name", role="Role", active="Active", stores="Stores")
+    shown = [(labels.get(key, key), value) for key, value in kept if key not in HIDDEN_KEYS]
     signed_in = current_user.is_authenticated
     back = safe_next(request.referrer.removeprefix(request.host_url.rstrip("/")) if request.referrer else None)
     return render_template(
@@ -191,6 +200,7 @@ def form_expired(error: Any):
         message=EXPIRED if signed_in else EXPIRED_SIGNED_OUT,
         action=request.full_path if request.query_string else request.path,
         kept=kept,
+        shown=shown,
         signed_in=signed_in,
         back=back,
     ), 400

@@ -217,7 +217,7 @@ def test_an_expired_form_keeps_the_input_and_says_the_page_was_open_too_long(h):
     assert "This page was open too long, so its form expired and nothing was saved. Your input is kept below" in html
     assert "CSRF" not in html
     assert '<input type="hidden" name="city" value="Tacoma &lt;b&gt;">' in html
-    assert "<dt>city</dt><dd>Tacoma &lt;b&gt;</dd>" in html
+    assert "<dt>Shipping city</dt><dd>Tacoma &lt;b&gt;</dd>" in html
     # sending it again (with the page's fresh token) saves it
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
