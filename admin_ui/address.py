@@ -74,7 +74,7 @@ def save(amazon_order_id: str):
     for key in request.form:
         formdata.setlist(key, request.form.getlist(key))
     form = AddressForm(formdata=formdata)
-    form.set_directory(*load_directory())
+    form.set_directory(*load_directory(fresh=True))
     if not form.validate_on_submit():
         flash("The address is not saved; correct the fields marked below.", "error")
         return render_detail(record, address_form=form), 400

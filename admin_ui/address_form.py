@@ -152,12 +152,13 @@ def address_locked_reason(record: Any) -> str | None:
 STATUS_WORDS = {"PartiallyShipped": "Partially Shipped", "Shipped": "Shipped", "Canceled": "Canceled"}
 
 
-def load_directory() -> tuple[list[Country] | None, str | None]:
-    """Magento's countries (cached), or None and the sentence saying Magento did not answer."""
+def load_directory(*, fresh: bool = False) -> tuple[list[Country] | None, str | None]:
+    """Magento's countries (cached), or None and the sentence saying Magento did not answer; `fresh` asks
+    Magento even if it failed a moment ago (saving an address)."""
     from .catalog import CatalogUnavailable, countries
 
     try:
-        return countries(), None
+        return countries(fresh=fresh), None
     except CatalogUnavailable as exc:
         return None, str(exc)
 

@@ -8,6 +8,7 @@ reference cache (Redis, ten minutes), so the details page does not call Magento 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from bridge.magento.client import NO_RETRY
@@ -70,10 +71,27 @@ def search_products(text: str, limit: int = PICKER_LIMIT) -> list[ProductChoice]
     return [ProductChoice(str(item.get("sku", "")), str(item.get("name") or "")) for item in result.items][:limit]
 
 
-def countries() -> list[Country]:
+# After Magento failed to answer for the country list, the details page does not ask again for a minute, so
+# each view of an order does not wait on Magento's connect time-out (saving still asks, and says so).
+_DIRECTORY_DOWN: dict[str, float] = {}
+DOWN_SECONDS = 60.0
+
+
+def countries(*, fresh: bool = False) -> list[Country]:
     """Magento's countries with their regions, sorted by name."""
+    key = _client_key()
+    if not fresh and _DIRECTORY_DOWN.get(key, 0.0) > time.monotonic():
+        raise CatalogUnavailable("Magento did not answer a moment ago; the country list could not be read.")
     try:
         found = _client().countries()
     except MagentoError as exc:
+        _DIRECTORY_DOWN[key] = time.monotonic() + DOWN_SECONDS
         raise _unavailable("country list", exc) from exc
+    _DIRECTORY_DOWN.pop(key, None)
     return sorted(found, key=lambda c: (c.name or c.id).casefold())
+
+
+def _client_key() -> str:
+    from . import get_settings
+
+    return get_settings().magento.base_url

@@ -390,3 +390,26 @@ def test_admins_scope_users_on_the_users_page(h):
     assert vera.login("vera", "a long password").status_code == 302
     assert vera.get(f"/orders?store={'us'}").status_code == 404
     assert vera.get("/orders?store=uk").status_code == 200
+
+
+def test_magento_not_answering_is_said_plainly_and_nothing_is_lost(sqlite_url, redis_url):
+    from tests.admin_support import AdminHarness
+
+    harness = AdminHarness(sqlite_url, redis_url)  # Magento at http://magento.test: nothing answers there
+    try:
+        store = harness.add_store("us", "US store")
+        harness.add_order(store.id, "111-0000000-0000001")
+        client = harness.client("operator")
+        page = client.get("/orders/111-0000000-0000001")
+        assert page.status_code == 200 and "Magento did not answer" in page.get_data(as_text=True)
+        saved = client.post("/orders/111-0000000-0000001/address", {**ADDRESS, "city": "Tacoma"})
+        assert saved.status_code == 400
+        html = saved.get_data(as_text=True)
+        assert "Magento did not answer" in html and "country list could not be checked" in html
+        assert 'value="Tacoma"' in html
+        mapping = client.post("/stores/us/sku/new", {"seller_sku": "A-1", "catalog_sku": "C-1"})
+        assert mapping.status_code == 400 and "catalog SKU could not be checked" in mapping.get_data(as_text=True)
+        picker = client.get("/stores/us/sku/products?q=mug")
+        assert picker.status_code == 503 and "Magento did not answer" in picker.get_json()["message"]
+    finally:
+        harness.close()
