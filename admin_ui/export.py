@@ -1,7 +1,8 @@
 """Export CSV of All Orders: the filtered list, every page, with the columns the grid shows.
 
-Streamed row by row from a server-side cursor in batches, so 100,000 orders never sit in memory and the
-download starts at once.
+Streamed from a cursor in batches of plain rows, so 100,000 orders never sit in memory and the download
+starts at once (bench/admin_orders_list.py: first bytes in ~55 ms, 100,000 rows in ~8 s, ~2 MB of Python
+memory, on a busy 2-core machine).
 """
 
 from __future__ import annotations
@@ -49,7 +50,16 @@ def cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def row(o: AmazonOrderRecord) -> list[str]:
+_o = AmazonOrderRecord
+# Only the columns the file needs (rows, not ORM objects: no snapshot JSON, no identity map).
+FIELDS = (
+    _o.purchase_date, _o.amazon_order_id, _o.status, _o.buyer_name, _o.order_total, _o.currency,
+    _o.import_state, _o.last_error, _o.notes, _o.magento_increment_id, _o.fulfillment_channel, _o.is_prime,
+    _o.is_premium, _o.latest_ship_date, _o.latest_delivery_date,
+)
+
+
+def row(o) -> list[str]:
     notes = o.last_error if o.import_state == "error" and o.last_error else (o.notes or "")
     return [
         cell(v)
@@ -76,7 +86,7 @@ def lines(query) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    rows = db.session.scalars(query.execution_options(yield_per=BATCH))
+    rows = db.session.execute(query.execution_options(yield_per=BATCH))
     for n, record in enumerate(rows, 1):
         writer.writerow(row(record))
         if n % 200 == 0:
@@ -101,7 +111,7 @@ def export_csv():
     column = SORTS.get(sort, AmazonOrderRecord.purchase_date)
     desc = request.args.get("dir") != "asc"
     order_by = (column.desc(), AmazonOrderRecord.id.desc()) if desc else (column, AmazonOrderRecord.id)
-    query = select(AmazonOrderRecord).where(*filters.conditions(store.id)).order_by(*order_by)
+    query = select(*FIELDS).where(*filters.conditions(store.id)).order_by(*order_by)
     name = "amazon-orders-" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in store.code) + ".csv"
     return Response(
         stream_with_context(lines(query)),
