@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -106,6 +106,21 @@ def save(amazon_order_id: str):
     if request.form.get("then") == "retry":
         _retry(record)
     return redirect(_detail_url(record))
+
+
+@bp.route("/directory/countries/<country_code>/regions")
+@require_role(Role.OPERATOR)
+def regions(country_code: str):
+    """The regions Magento's directory has for a country (JSON), so the address form offers the right ones
+    when the operator changes the country."""
+    directory, error = load_directory()
+    if directory is None:
+        return jsonify(regions=[], message=error), 503
+    code = country_code.strip().upper()
+    country = next((c for c in directory if c.id.upper() == code), None)
+    if country is None:
+        return jsonify(regions=[], message=f"Magento's directory has no country {country_code[:8]!r}."), 404
+    return jsonify(regions=[{"code": r.code, "name": r.name} for r in country.regions], message="")
 
 
 @bp.route("/orders/<amazon_order_id>/address/reset", methods=["POST"])

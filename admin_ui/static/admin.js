@@ -90,3 +90,29 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// Amazon Order Details: changing the shipping country offers that country's regions from Magento's directory.
+document.addEventListener("DOMContentLoaded", function () {
+  var country = document.querySelector("input[data-regions-url]");
+  var list = document.getElementById("regions");
+  if (!country || !list) { return; }
+  var asked = country.value.trim().toUpperCase();
+  country.addEventListener("change", function () {
+    var code = country.value.trim().toUpperCase();
+    if (code === asked || !/^[A-Z]{2}$/.test(code)) { return; }
+    asked = code;
+    fetch(country.getAttribute("data-regions-url").replace("__CODE__", code), { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        if (asked !== code) { return; }
+        list.textContent = "";
+        (data.regions || []).forEach(function (region) {
+          var option = document.createElement("option");
+          option.value = region.code;
+          option.textContent = region.name;
+          list.appendChild(option);
+        });
+      })
+      .catch(function () { list.textContent = ""; });
+  });
+});

@@ -190,7 +190,9 @@ def test_the_address_is_checked_against_magentos_directory(h, field, value, erro
 def test_the_details_page_offers_magentos_countries_and_regions(h):
     h.add_order(h.store_id, "111-0000000-0000001")
     html = h.client("operator").get("/orders/111-0000000-0000001").get_data(as_text=True)
-    assert '<input autocomplete="off" data-saved="US" id="country_code" list="countries"' in html
+    country = re.search(r'<input [^>]*id="country_code"[^>]*>', html).group(0)
+    assert 'list="countries"' in country and 'data-saved="US"' in country
+    assert 'data-regions-url="/directory/countries/__CODE__/regions"' in country
     assert '<option value="DE">' in html and '<option value="WA">Washington</option>' in html
 
 
@@ -413,3 +415,12 @@ def test_magento_not_answering_is_said_plainly_and_nothing_is_lost(sqlite_url, r
         assert picker.status_code == 503 and "Magento did not answer" in picker.get_json()["message"]
     finally:
         harness.close()
+
+
+def test_the_regions_of_another_country_come_from_magentos_directory(h):
+    client = h.client("operator")
+    canada = client.get("/directory/countries/ca/regions")
+    assert canada.status_code == 200
+    assert "QC" in [r["code"] for r in canada.get_json()["regions"]]
+    assert client.get("/directory/countries/ZZ/regions").status_code == 404
+    assert h.client("viewer").get("/directory/countries/CA/regions").status_code == 403

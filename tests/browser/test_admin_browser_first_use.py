@@ -221,3 +221,12 @@ def test_details_show_ship_by_deliver_by_and_the_outbox(env, page):
     page.goto(f"{env.admin_url}/orders?sort=ship_by&dir=asc")
     assert page.locator("th[aria-sort=ascending]").inner_text() == "Ship By"
     shot(page, "admin-all-orders-ship-by")
+
+
+def test_changing_the_country_offers_its_regions_from_magento(env, page):
+    page.goto(f"{env.admin_url}/orders/{C}")
+    assert page.locator("datalist#regions option[value=WA]").count() == 1
+    page.fill("#country_code", "CA")
+    page.locator("#country_code").dispatch_event("change")
+    page.locator("datalist#regions option[value=QC]").wait_for(state="attached")
+    assert page.locator("datalist#regions option[value=WA]").count() == 0
