@@ -7,6 +7,8 @@ Admins and users without store rows see every store.
 
 from __future__ import annotations
 
+import re
+
 from flask import g
 from flask_login import current_user
 from sqlalchemy import ColumnElement, select, true
@@ -36,3 +38,16 @@ def store_condition(column) -> ColumnElement[bool]:
     """A WHERE clause limiting `column` (a store id) to the visible stores."""
     ids = visible_store_ids()
     return true() if ids is None else column.in_(sorted(ids))
+
+
+_JOB_STORE = re.compile(r"^(?:sync-store-|actions-store-|import-)(\d+)(?:$|-)")
+
+
+def job_visible(job_id: str) -> bool:
+    """Whether a job (by the ids jobs.queues gives: sync-store-<id>, import-<id>-<order>, actions-store-<id>)
+    belongs to a store the user may see; jobs of no store are shown to unscoped users only."""
+    ids = visible_store_ids()
+    if ids is None:
+        return True
+    match = _JOB_STORE.match(job_id)
+    return match is not None and int(match.group(1)) in ids

@@ -22,6 +22,7 @@ from . import get_runtime
 from .auth import require_role
 from .banners import all_stores, last_runs
 from .extensions import db
+from .scope import job_visible
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ def index():
     failed: list[FailedJob] = []
     try:
         queues, workers, failed = rq_overview(get_runtime().redis)
+        failed = [job for job in failed if job_visible(job.id)]  # a store-scoped user sees their stores' only
     except Exception as exc:  # noqa: BLE001 - the page still shows the database side
         log.warning("status page: Redis did not answer: %s", exc)
         redis_error = str(exc)

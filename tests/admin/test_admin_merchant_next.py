@@ -424,3 +424,20 @@ def test_the_regions_of_another_country_come_from_magentos_directory(h):
     assert "QC" in [r["code"] for r in canada.get_json()["regions"]]
     assert client.get("/directory/countries/ZZ/regions").status_code == 404
     assert h.client("viewer").get("/directory/countries/CA/regions").status_code == 403
+
+
+def test_a_store_scoped_user_sees_only_their_stores_failed_jobs(h):
+    from rq import SimpleWorker
+
+    with h.runtime.db.session() as session:
+        us = session.get(Store, h.store_id)
+    uk = h.add_store("uk", "UK store")
+    queue = Queue("orders", connection=h.runtime.redis)
+    mine, theirs = f"import-{us.id}-111-0000000-0000001", f"import-{uk.id}-202-0000000-0000001"
+    for job_id in (mine, theirs):
+        queue.enqueue("builtins.int", "not a number", job_id=job_id)
+    SimpleWorker([queue], connection=h.runtime.redis).work(burst=True)
+    scoped = scoped_client(h, "viewer", us).get("/status").get_data(as_text=True)
+    assert mine in scoped and theirs not in scoped
+    everyone = h.client("viewer").get("/status").get_data(as_text=True)
+    assert mine in everyone and theirs in everyone
