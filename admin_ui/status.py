@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
@@ -148,6 +148,8 @@ def requeue(queue_name: str, job_id: str):
     if queue_name not in ALL_QUEUES:
         flash(f"No queue {queue_name}.", "error")
         return redirect(url_for("status.index"))
+    if not job_visible(job_id):
+        abort(404, f"No failed job {job_id}.")
     registry = FailedJobRegistry(queue_name, connection=get_runtime().redis)
     try:
         registry.requeue(job_id)
@@ -169,6 +171,8 @@ def requeue_all(queue_name: str):
     registry = FailedJobRegistry(queue_name, connection=get_runtime().redis)
     count = 0
     for job_id in registry.get_job_ids():
+        if not job_visible(job_id):  # a store-scoped operator requeues their stores' jobs only
+            continue
         try:
             registry.requeue(job_id)
             count += 1

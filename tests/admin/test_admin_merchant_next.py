@@ -441,3 +441,21 @@ def test_a_store_scoped_user_sees_only_their_stores_failed_jobs(h):
     assert mine in scoped and theirs not in scoped
     everyone = h.client("viewer").get("/status").get_data(as_text=True)
     assert mine in everyone and theirs in everyone
+
+
+def test_a_store_scoped_operator_requeues_only_their_stores_jobs(h):
+    from rq import SimpleWorker
+
+    with h.runtime.db.session() as session:
+        us = session.get(Store, h.store_id)
+    uk = h.add_store("uk", "UK store")
+    queue = Queue("orders", connection=h.runtime.redis)
+    mine, theirs = f"import-{us.id}-111-0000000-0000001", f"import-{uk.id}-202-0000000-0000001"
+    for job_id in (mine, theirs):
+        queue.enqueue("builtins.int", "not a number", job_id=job_id)
+    SimpleWorker([queue], connection=h.runtime.redis).work(burst=True)
+    client = scoped_client(h, "operator", us)
+    assert client.post(f"/status/failed/orders/{theirs}/requeue").status_code == 404
+    assert client.post("/status/failed/orders/requeue-all").status_code == 302
+    assert queue.job_ids == [mine]
+    assert queue.failed_job_registry.get_job_ids() == [theirs]
