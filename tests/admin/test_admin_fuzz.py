@@ -67,6 +67,7 @@ def site(h):
         "queue_name": "orders",
         "job_id": "import-1-x",
         "filename": "admin.css",
+        "country_code": "US",
     }
     rules = [r for r in h.app.url_map.iter_rules() if r.endpoint not in ("auth.logout",)]
 
