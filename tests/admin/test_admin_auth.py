@@ -35,6 +35,7 @@ def _url_for_rule(rule) -> str:
         "queue_name": "orders",
         "job_id": "import-1-x",
         "filename": "admin.css",
+        "country_code": "US",
     }
     path = rule.rule
     for name in rule.arguments:
