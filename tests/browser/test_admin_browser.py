@@ -389,12 +389,14 @@ def test_order_settings(env, page):
     shot(page, "admin-order-settings")
     page.select_option("#import_enabled", "0")
     assert page.locator("#payment_method").is_disabled()
-    page.click("button:has-text('Save order settings')")
+    with page.expect_navigation():  # the saved page, not the one being left
+        page.click("button:has-text('Save order settings')")
     assert page.locator(".message-success").inner_text() == "You have successfully saved the order settings."
     assert page.locator("#payment_method").is_disabled()
     page.select_option("#import_enabled", "1")
     assert not page.locator("#payment_method").is_disabled()
-    page.click("button:has-text('Save order settings')")
+    with page.expect_navigation():
+        page.click("button:has-text('Save order settings')")
     assert page.locator(".message-success").inner_text() == "You have successfully saved the order settings."
 
 
