@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from bridge.config import Settings
@@ -74,10 +74,11 @@ def create_app(
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings.admin.secure_cookies,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which is already time-limited
-        # Sign-in throttling: per user name (stored on the user row) and per client address (Redis).
-        LOGIN_MAX_FAILURES=5,
-        LOGIN_MAX_FAILURES_PER_IP=20,
-        LOGIN_LOCK_SECONDS=15 * 60,
+        # Sign-in throttling: a progressive delay per user name and per client address (Redis), no lock-out.
+        LOGIN_FREE_FAILURES=3,
+        LOGIN_FREE_FAILURES_PER_ADDRESS=10,
+        LOGIN_MAX_DELAY_SECONDS=60,
+        LOGIN_FAILURE_WINDOW_SECONDS=15 * 60,
         ORDERS_PER_PAGE=50,
         RECENT_ORDERS=10,
     )
@@ -95,7 +96,7 @@ def create_app(
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import address, auth, buyer_cancel, cancel, orders, sku, status, store_settings, users
+    from . import address, auth, buyer_cancel, cancel, export, orders, sku, status, store_actions, store_settings, users
     from .formatting import register_filters
 
     app.register_blueprint(auth.bp)
@@ -110,6 +111,8 @@ def create_app(
     from . import ops
 
     ops.register(app)  # /healthz, /readyz, /metrics; a 503 page while the database is down
+    app.register_blueprint(store_actions.bp)
+    app.register_blueprint(export.bp)
     register_filters(app)
 
     from .banners import banners
@@ -122,8 +125,28 @@ def create_app(
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        """A form without a valid token is refused: it may have been posted by another site."""
-        return render_template("error.html", title="Form expired", message=error.description), 400
+        """A form without a valid token is refused (another site may have posted it); the merchant's input is
+        kept on the page, with a fresh token, to check and submit again."""
+        return form_expired(error)
+
+    @app.before_request
+    def refuse_nul():
+        """No field accepts a NUL character, and PostgreSQL refuses them in text: say so instead of failing."""
+        values = [request.path, *(v for _, vs in request.args.lists() for v in vs)]
+        values += [v for _, vs in request.form.lists() for v in vs]
+        if any("\x00" in value for value in values):
+            return render_template(
+                "error.html", title="Bad request", message="A value in the request contains a NUL character."
+            ), 400
+        return None
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_template("error.html", title="Bad request", message=error.description), 400
+
+    @app.errorhandler(405)
+    def not_allowed(error):
+        return render_template("error.html", title="Not allowed", message=error.description), 405
 
     @app.errorhandler(403)
     def forbidden(error):
@@ -134,6 +157,57 @@ def create_app(
         return render_template("error.html", title="Not found", message=error.description), 404
 
     return app
+
+
+EXPIRED = (
+    "This page was open too long, so its form expired and nothing was saved. Your input is kept below: check "
+    "it and submit it again."
+)
+EXPIRED_SIGNED_OUT = (
+    "This page was open too long and your session ended, so nothing was saved. Sign in again, then submit "
+    "the form again; your input is kept below."
+)
+
+
+HIDDEN_KEYS = frozenset({"store", "next", "order", "origin", "before", "then"})
+
+
+def form_expired(error: Any):
+    """The page behind an expired (or missing) CSRF token: what was typed, as a form to send again."""
+    from flask import flash
+    from flask_login import current_user
+
+    from .auth import LoginForm, safe_next
+
+    if request.endpoint == "auth.login":
+        form = LoginForm(formdata=None, data={"username": (request.form.get("username") or "")[:64]})
+        flash("The sign-in page was open too long; enter your password again.", "error")
+        next_url = safe_next(request.form.get("next"))
+        return render_template("auth/login.html", form=form, next_url=next_url), 400
+    kept = [
+        (key, value)
+        for key, values in request.form.lists()
+        for value in values
+        if key != "csrf_token" and "password" not in key and key != "confirm"
+    ]
+    from .address_form import FIELDS
+
+    labels = {name: label for name, (label, _, _) in FIELDS.items()}
+    labels.update(seller_sku="Amazon Seller SKU", catalog_sku="Magento Catalog SKU", reason="Reason",
+                  username="User Name", role="Role", active="Active", stores="Stores")
+    shown = [(labels.get(key, key), value) for key, value in kept if key not in HIDDEN_KEYS]
+    signed_in = current_user.is_authenticated
+    back = safe_next(request.referrer.removeprefix(request.host_url.rstrip("/")) if request.referrer else None)
+    return render_template(
+        "form_expired.html",
+        title="Form expired",
+        message=EXPIRED if signed_in else EXPIRED_SIGNED_OUT,
+        action=request.full_path if request.query_string else request.path,
+        kept=kept,
+        shown=shown,
+        signed_in=signed_in,
+        back=back,
+    ), 400
 
 
 def get_settings() -> Settings:

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from bridge.storage.models import AmazonOrderRecord, ImportState, OrderEvent, Role
 
-from .address_form import AddressForm, amazon_address, changed_fields, current_address, describe, override_for
+from .address_form import (
+    AddressForm,
+    address_locked_reason,
+    amazon_address,
+    changed_fields,
+    current_address,
+    describe,
+    load_directory,
+    override_for,
+)
 from .auth import require_role
 from .extensions import db
 from .orders import commerce_order_note, find_order, render_detail, request_retry
@@ -53,13 +63,22 @@ def _retry(record: AmazonOrderRecord) -> None:
 def save(amazon_order_id: str):
     """Save Order: keep the fields that differ from Amazon's; optionally retry an import in error."""
     record = find_order(amazon_order_id)
-    form = AddressForm()
+    locked = address_locked_reason(record)
+    if locked:
+        flash(f"The address is not saved. {locked}", "error")
+        return redirect(_detail_url(record))
+    amazon = amazon_address(record.snapshot)
+    before = current_address(amazon, record.address_override)
+    # A field left out of the request keeps its value: only what was sent is a change.
+    formdata = MultiDict(before)
+    for key in request.form:
+        formdata.setlist(key, request.form.getlist(key))
+    form = AddressForm(formdata=formdata)
+    form.set_directory(*load_directory(fresh=True))
     if not form.validate_on_submit():
         flash("The address is not saved; correct the fields marked below.", "error")
         return render_detail(record, address_form=form), 400
 
-    amazon = amazon_address(record.snapshot)
-    before = current_address(amazon, record.address_override)
     submitted = form.values()
     changed = changed_fields(before, current_address(amazon, submitted))
     if changed:
@@ -89,11 +108,30 @@ def save(amazon_order_id: str):
     return redirect(_detail_url(record))
 
 
+@bp.route("/directory/countries/<country_code>/regions")
+@require_role(Role.OPERATOR)
+def regions(country_code: str):
+    """The regions Magento's directory has for a country (JSON), so the address form offers the right ones
+    when the operator changes the country."""
+    directory, error = load_directory()
+    if directory is None:
+        return jsonify(regions=[], message=error), 503
+    code = country_code.strip().upper()
+    country = next((c for c in directory if c.id.upper() == code), None)
+    if country is None:
+        return jsonify(regions=[], message=f"Magento's directory has no country {country_code[:8]!r}."), 404
+    return jsonify(regions=[{"code": r.code, "name": r.name} for r in country.regions], message="")
+
+
 @bp.route("/orders/<amazon_order_id>/address/reset", methods=["POST"])
 @require_role(Role.OPERATOR)
 def reset(amazon_order_id: str):
     """Reset to Amazon's address: drop every correction."""
     record = find_order(amazon_order_id)
+    locked = address_locked_reason(record)
+    if locked:
+        flash(f"The address is not reset. {locked}", "error")
+        return redirect(_detail_url(record))
     amazon = amazon_address(record.snapshot)
     changed = changed_fields(current_address(amazon, record.address_override), amazon)
     if not record.address_override:

@@ -17,6 +17,8 @@ from flask_wtf import FlaskForm
 from wtforms import Field, StringField
 from wtforms.validators import Length, Regexp, ValidationError
 
+from bridge.magento.models import Country
+
 # The importer's EDITABLE_ADDRESS_FIELDS, in its order (a test checks they match).
 # field -> (label on the page, short name in the order's history, longest accepted value)
 FIELDS: dict[str, tuple[str, str, int]] = {
@@ -48,6 +50,10 @@ V2026_KEYS = {
 V0_KEYS = {field: key[0].upper() + key[1:] for field, key in V2026_KEYS.items()}
 
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+# Digits and the punctuation phone numbers are written with (+1 (206) 555-0100 ext. 12); no letters but x/ext.
+PHONE_RE = re.compile(r"^\+?[0-9()./ -]{3,40}(?:\s*(?:x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
+# Statuses whose parcel has not left: the corrected address can still reach the label.
+OPEN_STATUSES = frozenset({"Pending", "PendingAvailability", "Unshipped", "Error"})
 
 
 def _strip(value: Any) -> str:
@@ -70,14 +76,22 @@ def _field(name: str) -> StringField:
     validators: list[Any] = [_single_line, Length(max=longest, message=f"Use at most {longest} characters.")]
     if name in REQUIRED:
         validators.insert(0, _required)
+    if name == "phone":
+        validators.append(_phone)
     if name == "country_code":
         validators.append(Regexp(r"^[A-Z]{2}$", message="Use the two-letter country code, e.g. US, GB or DE."))
         return StringField(label, validators=validators, filters=[lambda v: _strip(v).upper()])
     return StringField(label, validators=validators, filters=[_strip])
 
 
+def _phone(form: FlaskForm, field: Field) -> None:
+    if field.data and not PHONE_RE.match(field.data):
+        raise ValidationError("Use digits, spaces and + ( ) - . / only, e.g. +1 206-555-0100.")
+
+
 class AddressForm(FlaskForm):
-    """ASC's editable shipping address, plus the recipient's name and phone."""
+    """ASC's editable shipping address, plus the recipient's name and phone; the country and region are
+    checked against Magento's directory (`set_directory`), which is also what the page offers to pick from."""
 
     name = _field("name")
     line1 = _field("line1")
@@ -89,8 +103,64 @@ class AddressForm(FlaskForm):
     country_code = _field("country_code")
     phone = _field("phone")
 
+    directory: list[Country] | None = None
+    directory_error: str | None = None
+
+    def set_directory(self, directory: list[Country] | None, error: str | None = None) -> None:
+        self.directory = directory
+        self.directory_error = error
+
+    def country(self) -> Country | None:
+        code = (self.country_code.data or "").upper()
+        return next((c for c in self.directory or () if c.id.upper() == code), None)
+
+    def validate_country_code(self, field: Field) -> None:
+        if not field.data:
+            return
+        if self.directory is None:
+            raise ValidationError(self.directory_error or "Magento's country list could not be read; try again.")
+        if self.country() is None:
+            raise ValidationError(f"Magento's directory has no country {field.data!r}; pick one from the list.")
+
+    def validate_region(self, field: Field) -> None:
+        country = self.country()
+        if not field.data or country is None or not country.regions:
+            return
+        wanted = field.data.casefold()
+        if not any(wanted in (r.code.casefold(), r.name.casefold()) for r in country.regions):
+            raise ValidationError(
+                f"{country.name} has no region {field.data!r} in Magento's directory; pick one from the list."
+            )
+
     def values(self) -> dict[str, str]:
         return {name: self[name].data or "" for name in FIELDS}
+
+
+def address_locked_reason(record: Any) -> str | None:
+    """Why the shipping address can no longer be corrected, or None while a correction can still matter:
+    Amazon ships FBA orders itself, and a shipped parcel has left with the label it had."""
+    if record.fulfillment_channel == "AFN":
+        return "Amazon ships this order (Fulfilled by Amazon); its shipping address can't be corrected here."
+    if record.status not in OPEN_STATUSES:
+        return (
+            f"The order is {STATUS_WORDS.get(record.status, record.status)}; its shipping address can only be "
+            "corrected before it ships."
+        )
+    return None
+
+
+STATUS_WORDS = {"PartiallyShipped": "Partially Shipped", "Shipped": "Shipped", "Canceled": "Canceled"}
+
+
+def load_directory(*, fresh: bool = False) -> tuple[list[Country] | None, str | None]:
+    """Magento's countries (cached), or None and the sentence saying Magento did not answer; `fresh` asks
+    Magento even if it failed a moment ago (saving an address)."""
+    from .catalog import CatalogUnavailable, countries
+
+    try:
+        return countries(fresh=fresh), None
+    except CatalogUnavailable as exc:
+        return None, str(exc)
 
 
 def _normal(name: str, value: Any) -> str:

@@ -12,7 +12,6 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -141,69 +140,113 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
 
 
-class LoginThrottle:
-    """Failed sign-ins per client address, kept in Redis so every web process sees the same count.
+@dataclass(frozen=True)
+class Wait:
+    """A sign-in refused until a delay has passed: whose delay it is and for how many more seconds."""
 
-    Per-user locks live on the user row; this one stops a single address from trying many names. When
-    Redis does not answer, a per-process count keeps the limit in force.
+    who: str  # "user" or "address"
+    seconds: int
+
+    def message(self) -> str:
+        subject = "for this user name" if self.who == "user" else "from your network address"
+        unit = "second" if self.seconds == 1 else "seconds"
+        return (
+            f"Too many wrong passwords {subject}: wait {self.seconds} {unit}, then try again. Nothing is locked; "
+            "the wait grows with each wrong password and ends with the next successful sign-in."
+        )
+
+
+class LoginThrottle:
+    """Progressive delay after failed sign-ins, per user name and per client address, in Redis so every
+    web process sees the same counts.
+
+    A few failures are free; after that each one makes the next attempt wait twice as long (1, 2, 4 ...
+    seconds, capped). There is no lock-out: an attacker who knows an admin's name can slow that name's
+    guesses, but never keep the admin out for longer than the cap. When Redis does not answer, a
+    per-process count keeps the delay in force.
     """
 
     _local: dict[str, tuple[int, float]] = {}
 
-    def __init__(self, redis: Any, max_failures: int, window_seconds: int):
+    def __init__(self, redis: Any, config: Any):
         self.redis = redis
-        self.max_failures = max_failures
-        self.window = window_seconds
+        self.window = int(config["LOGIN_FAILURE_WINDOW_SECONDS"])
+        self.rules = {
+            "user": (int(config["LOGIN_FREE_FAILURES"]), int(config["LOGIN_MAX_DELAY_SECONDS"])),
+            "address": (int(config["LOGIN_FREE_FAILURES_PER_ADDRESS"]), int(config["LOGIN_MAX_DELAY_SECONDS"])),
+        }
 
     @staticmethod
     def _key(kind: str, value: str) -> str:
         return f"amazon-bridge:login-failures:{kind}:{value}"
 
-    def _get(self, key: str) -> int:
-        try:
-            value = self.redis.get(key)
-            return int(value or 0)
-        except Exception:  # noqa: BLE001 - Redis down: fall back to this process's count
-            count, expires = self._local.get(key, (0, 0.0))
-            return count if expires > time.monotonic() else 0
+    @staticmethod
+    def _wait_key(kind: str, value: str) -> str:
+        return f"amazon-bridge:login-wait:{kind}:{value}"
 
-    def _incr(self, key: str) -> None:
+    def _subjects(self, ip: str, username: str) -> list[tuple[str, str]]:
+        return [("user", username.lower()), ("address", ip)]
+
+    def waiting(self, ip: str, username: str) -> Wait | None:
+        """The longest delay still running for this name or address, if any."""
+        longest: Wait | None = None
+        for who, value in self._subjects(ip, username):
+            remaining = self._remaining(self._wait_key(who, value))
+            if remaining > 0 and (longest is None or remaining > longest.seconds):
+                longest = Wait(who, remaining)
+        return longest
+
+    def failed(self, ip: str, username: str) -> None:
+        for who, value in self._subjects(ip, username):
+            count = self._incr(self._key(who, value))
+            free, cap = self.rules[who]
+            if count > free:
+                self._set_wait(self._wait_key(who, value), min(cap, 2 ** (count - free - 1)))
+
+    def succeeded(self, username: str) -> None:
+        self.clear(username)
+
+    def clear(self, username: str) -> None:
+        """Forget a user name's failures and delay (successful sign-in, or an admin's *Clear sign-in delay*)."""
+        for key in (self._key("user", username.lower()), self._wait_key("user", username.lower())):
+            with contextlib.suppress(Exception):
+                self.redis.delete(key)
+            self._local.pop(key, None)
+
+    # -- storage: Redis, or this process when Redis is down ----------------------------------------------
+    def _remaining(self, key: str) -> int:
+        try:
+            ms = self.redis.pttl(key)
+            return max(0, -(-int(ms) // 1000)) if ms and ms > 0 else 0
+        except Exception:  # noqa: BLE001
+            _, until = self._local.get(key, (0, 0.0))
+            return max(0, int(until - time.monotonic() + 0.999))
+
+    def _incr(self, key: str) -> int:
         try:
             pipe = self.redis.pipeline()
             pipe.incr(key)
             pipe.expire(key, self.window)
-            pipe.execute()
+            return int(pipe.execute()[0])
         except Exception:  # noqa: BLE001
-            count = self._get(key)
-            self._local[key] = (count + 1, time.monotonic() + self.window)
+            count, expires = self._local.get(key, (0, 0.0))
+            count = (count if expires > time.monotonic() else 0) + 1
+            self._local[key] = (count, time.monotonic() + self.window)
+            return count
 
-    def _clear(self, key: str) -> None:
-        with contextlib.suppress(Exception):
-            self.redis.delete(key)
-        self._local.pop(key, None)
-
-    def blocked(self, ip: str, username: str) -> bool:
-        return self._get(self._key("ip", ip)) >= self.max_failures or (
-            self._get(self._key("name", username.lower())) >= current_app.config["LOGIN_MAX_FAILURES"]
-        )
-
-    def failed(self, ip: str, username: str) -> None:
-        self._incr(self._key("ip", ip))
-        self._incr(self._key("name", username.lower()))
-
-    def succeeded(self, username: str) -> None:
-        self._clear(self._key("name", username.lower()))
+    def _set_wait(self, key: str, seconds: int) -> None:
+        try:
+            self.redis.set(key, "1", ex=max(1, seconds))
+        except Exception:  # noqa: BLE001
+            self._local[key] = (1, time.monotonic() + seconds)
 
 
 def _throttle() -> LoginThrottle:
     from . import get_runtime
 
-    return LoginThrottle(
-        get_runtime().redis, current_app.config["LOGIN_MAX_FAILURES_PER_IP"], current_app.config["LOGIN_LOCK_SECONDS"]
-    )
+    return LoginThrottle(get_runtime().redis, current_app.config)
 
 
-LOCKED_MESSAGE = "Too many failed sign-in attempts. Try again in 15 minutes, or ask an admin to unlock the account."
 INVALID_MESSAGE = "The user name or password is not right."
 
 
@@ -219,18 +262,17 @@ def login():
         username = form.username.data.strip()
         ip = request.remote_addr or "unknown"
         throttle = _throttle()
-        user = db.session.scalar(select(User).where(User.username == username))
-        now = utcnow()
-        if throttle.blocked(ip, username) or (user is not None and user.locked_until and user.locked_until > now):
-            check_password_hash(_DUMMY_HASH, form.password.data)
-            flash(LOCKED_MESSAGE, "error")
+        wait = throttle.waiting(ip, username)
+        if wait is not None:
+            flash(wait.message(), "error")
             status = 429
         else:
+            user = db.session.scalar(select(User).where(User.username == username))
             ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, form.password.data)
             if user is not None and ok and user.active:
                 user.failed_logins = 0
                 user.locked_until = None
-                user.last_login_at = now
+                user.last_login_at = utcnow()
                 db.session.commit()
                 throttle.succeeded(username)
                 session.clear()  # a fresh session: nothing from before sign-in carries over
@@ -240,9 +282,6 @@ def login():
             throttle.failed(ip, username)
             if user is not None:
                 user.failed_logins = (user.failed_logins or 0) + 1
-                if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-                    user.locked_until = now + timedelta(seconds=current_app.config["LOGIN_LOCK_SECONDS"])
-                    user.failed_logins = 0
                 db.session.commit()
             flash(INVALID_MESSAGE, "error")
             status = 401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, request, session
+from flask import abort, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, SyncRun
 
 from .extensions import db
+from .scope import can_see, store_condition
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class FailingSync:
 
 
 def all_stores() -> list[Store]:
-    return list(db.session.scalars(select(Store).order_by(Store.name, Store.id)))
+    """The stores the signed-in user may see (every store for admins and unscoped users)."""
+    return list(db.session.scalars(select(Store).where(store_condition(Store.id)).order_by(Store.name, Store.id)))
 
 
 def selected_store(code: str | None = None) -> Store | None:
@@ -32,7 +34,7 @@ def selected_store(code: str | None = None) -> Store | None:
     """
     code = code or request.args.get("store")
     if code:
-        store = db.session.scalar(select(Store).where(Store.code == code))
+        store = db.session.scalar(select(Store).where(Store.code == code, store_condition(Store.id)))
         if store is None:
             abort(404, f"No Amazon store {code!r}.")
         session["store_id"] = store.id
@@ -40,16 +42,16 @@ def selected_store(code: str | None = None) -> Store | None:
     store_id = session.get("store_id")
     if isinstance(store_id, int):
         store = db.session.get(Store, store_id)
-        if store is not None:
+        if store is not None and can_see(store.id):
             return store
-    return db.session.scalar(select(Store).order_by(Store.name, Store.id).limit(1))
+    return db.session.scalar(select(Store).where(store_condition(Store.id)).order_by(Store.name, Store.id).limit(1))
 
 
 def stores_with_errors() -> list[tuple[Store, int]]:
     """Stores that have orders which cannot be imported, with how many (indexed on store_id, import_state)."""
     rows = db.session.execute(
         select(AmazonOrderRecord.store_id, func.count())
-        .where(AmazonOrderRecord.import_state == ImportState.ERROR.value)
+        .where(AmazonOrderRecord.import_state == ImportState.ERROR.value, store_condition(AmazonOrderRecord.store_id))
         .group_by(AmazonOrderRecord.store_id)
     ).all()
     counts = {store_id: count for store_id, count in rows}
@@ -63,7 +65,7 @@ def last_runs() -> dict[int, SyncRun]:
     """The latest sync run of each store: one indexed (store_id, started_at) lookup per store, so the cost
     does not grow with the years of runs the table keeps."""
     runs: dict[int, SyncRun] = {}
-    for store_id in db.session.scalars(select(Store.id)):
+    for store_id in db.session.scalars(select(Store.id).where(store_condition(Store.id))):
         run = db.session.scalar(
             select(SyncRun)
             .where(SyncRun.store_id == store_id)
@@ -102,13 +104,20 @@ def degraded() -> dict[str, Any]:
     return {"degraded_stores": stores, "redis_down": redis_error}
 
 
+def error_orders_url(store: Store) -> str:
+    """Where the red banner and the *In error* count lead: All Orders filtered on Status *Error*."""
+    return url_for("orders.all_orders", store=store.code, status="Error")
+
+
 def banners() -> dict[str, Any]:
     """Template context for signed-in pages only: the sign-in page must not reveal store names."""
+    empty = {"error_stores": [], "failing_syncs": [], "stores": [], "degraded_stores": [], "redis_down": None,
+             "error_orders_url": error_orders_url}
     try:
         if not current_user.is_authenticated:
-            return {"error_stores": [], "failing_syncs": [], "stores": [], "degraded_stores": [], "redis_down": None}
+            return empty
         return {"error_stores": stores_with_errors(), "failing_syncs": failing_syncs(), "stores": all_stores(),
-                **degraded()}
+                "error_orders_url": error_orders_url, **degraded()}
     except SQLAlchemyError:  # the page itself reports the database (admin_ui.ops); the menu must not 500
         db.session.rollback()
-        return {"error_stores": [], "failing_syncs": [], "stores": [], "degraded_stores": [], "redis_down": None}
+        return empty

@@ -7,6 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask import Flask
 
+from bridge.domain import CANCEL_REASONS
+
 # code -> (symbol, decimals, symbol after the amount)
 CURRENCIES: dict[str, tuple[str, int, bool]] = {
     "USD": ("$", 2, False),
@@ -105,8 +107,39 @@ def status_label(status: str | None) -> str:
     return STATUS_LABELS.get(status or "", status or "")
 
 
+# ASC's words for the fulfilment channel (All Orders' *Fulfillment Channel*, Order Details, the CSV).
+CHANNEL_LABELS = {"MFN": "Merchant", "AFN": "Amazon"}
+CANCEL_REASON_LABELS = dict(CANCEL_REASONS)
+ACTION_KIND_LABELS = {"cancel": "Cancel", "shipment": "Shipment confirmation", "refund": "Refund"}
+ACTION_STATE_LABELS = {
+    "queued": "Queued, not sent yet",
+    "held": "Held: waits for the merchant",
+    "submitted": "Sent, waiting for Amazon",
+    "accepted": "Accepted by Amazon",
+    "rejected": "Rejected by Amazon",
+    "giving_up": "Not sent: gave up",
+}
+
+
+def channel_label(channel: str | None) -> str:
+    return CHANNEL_LABELS.get(channel or "", channel or "")
+
+
+def cancel_reason_label(reason: str | None) -> str:
+    """ASC's words for a cancel reason ("No Inventory"); Amazon gets the code (`NoInventory`)."""
+    return CANCEL_REASON_LABELS.get(reason or "", reason or "")
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
-        money=money, utc=utc, yes_no=yes_no, status_class=status_class, status_label=status_label
+        money=money,
+        utc=utc,
+        yes_no=yes_no,
+        status_class=status_class,
+        status_label=status_label,
+        channel_label=channel_label,
+        cancel_reason_label=cancel_reason_label,
+        action_kind_label=lambda kind: ACTION_KIND_LABELS.get(kind or "", kind or ""),
+        action_state_label=lambda state: ACTION_STATE_LABELS.get(state or "", state or ""),
     )
     app.jinja_env.globals.update(IMPORT_STATE_LABELS=IMPORT_STATE_LABELS)

@@ -16,9 +16,10 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from bridge.amazon.mapping import delivery_window
 from bridge.importer.order_notes import OrderFacts
 from bridge.storage.models import (
     AmazonOrderRecord,
@@ -26,16 +27,25 @@ from bridge.storage.models import (
     OrderEvent,
     OutboundAction,
     Role,
+    SkuMapping,
     Store,
 )
 
 from . import get_runtime, get_settings
-from .address_form import AddressForm, address_rows, amazon_address, current_address
+from .address_form import (
+    AddressForm,
+    address_locked_reason,
+    address_rows,
+    amazon_address,
+    current_address,
+    load_directory,
+)
 from .auth import require_role, safe_next
 from .banners import selected_store
 from .extensions import db
-from .formatting import IMPORT_STATE_LABELS, STATUS_FILTER
+from .formatting import IMPORT_STATE_LABELS, STATUS_FILTER, status_label
 from .order_facts import facts_for
+from .scope import store_condition
 from .snapshot import details
 
 log = logging.getLogger(__name__)
@@ -51,7 +61,11 @@ SORTS: dict[str, Any] = {
     "import_state": AmazonOrderRecord.import_state,
     "commerce_order": AmazonOrderRecord.magento_increment_id,
     "channel": AmazonOrderRecord.fulfillment_channel,
+    "ship_by": AmazonOrderRecord.latest_ship_date,
+    "deliver_by": AmazonOrderRecord.latest_delivery_date,
 }
+ERROR_STATUS = "Error"
+MAX_TOTAL = Decimal(10) ** 14  # Money is Numeric(18, 4)
 PER_PAGE_CHOICES = (20, 50, 100, 200)
 
 
@@ -79,54 +93,75 @@ class OrderFilters:
     statuses: list[str] = field(default_factory=list)
     import_state: str = ""
     cancel_requested: bool = False  # the buyer asked to cancel (bridge.lifecycle)
+    ship_by_from: date | None = None
+    ship_by_to: date | None = None
+    deliver_by_from: date | None = None
+    deliver_by_to: date | None = None
+    prime: bool = False
+    premium: bool = False
     errors: list[str] = field(default_factory=list)
 
     @classmethod
     def from_args(cls, args: Any) -> OrderFilters:
         f = cls()
-        f.date_from = f._date(args.get("from", ""), "Purchase Date from")
-        f.date_to = f._date(args.get("to", ""), "Purchase Date to")
-        f.order_number = args.get("order_number", "").strip()[:32]
-        f.buyer = args.get("buyer", "").strip()[:255]
+        f.date_from, f.date_to = f._range(args, "from", "to", "Purchase Date")
+        f.ship_by_from, f.ship_by_to = f._range(args, "ship_by_from", "ship_by_to", "Ship By")
+        f.deliver_by_from, f.deliver_by_to = f._range(args, "deliver_by_from", "deliver_by_to", "Deliver By")
+        f.order_number = _text(args.get("order_number", ""))[:32]
+        f.buyer = _text(args.get("buyer", ""))[:255]
         f.total_min = f._decimal(args.get("total_min", ""), "Total min")
         f.total_max = f._decimal(args.get("total_max", ""), "Total max")
-        f.statuses = [s for s in args.getlist("status") if s in STATUS_FILTER]
+        f.statuses = [s for s in STATUS_FILTER if s in args.getlist("status")]
         state = args.get("import_state", "")
         f.import_state = state if state in IMPORT_STATE_LABELS else ""
         f.cancel_requested = args.get("cancel_requested", "") == "1"
+        f.prime = args.get("prime") == "1"
+        f.premium = args.get("premium") == "1"
         return f
 
+    def _range(self, args: Any, low: str, high: str, label: str) -> tuple[date | None, date | None]:
+        start = self._date(args.get(low, ""), f"{label} from")
+        end = self._date(args.get(high, ""), f"{label} to")
+        if start and end and start > end:
+            self.errors.append(f"{label}: 'from' ({start.isoformat()}) is after 'to' ({end.isoformat()}).")
+        return start, end
+
     def _date(self, raw: str, label: str) -> date | None:
-        raw = raw.strip()
+        raw = _text(raw)
         if not raw:
             return None
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            self.errors.append(f"{label}: expected a date as yyyy-mm-dd, got {raw!r}.")
+            self.errors.append(f"{label}: expected a date as yyyy-mm-dd, got {raw[:40]!r}.")
             return None
 
     def _decimal(self, raw: str, label: str) -> Decimal | None:
-        raw = raw.strip()
+        raw = _text(raw)
         if not raw:
             return None
         try:
             value = Decimal(raw)
-        except InvalidOperation:
-            self.errors.append(f"{label}: expected a number, got {raw!r}.")
+        except (InvalidOperation, ValueError):
+            value = None
+        if value is None or not value.is_finite():
+            self.errors.append(f"{label}: expected a number, got {raw[:40]!r}.")
             return None
-        if not value.is_finite():
-            self.errors.append(f"{label}: expected a number, got {raw!r}.")
+        if abs(value) >= MAX_TOTAL:
+            self.errors.append(f"{label}: {raw[:40]} is out of range; order totals stay below {MAX_TOTAL:,}.")
             return None
-        return value
+        return value.quantize(Decimal("0.0001"))
 
     def conditions(self, store_id: int) -> list[ColumnElement[bool]]:
         o = AmazonOrderRecord
         conds: list[ColumnElement[bool]] = [o.store_id == store_id]
-        if self.date_from:
-            conds.append(o.purchase_date >= datetime.combine(self.date_from, time.min, UTC))
-        if self.date_to:
-            conds.append(o.purchase_date < datetime.combine(self.date_to + timedelta(days=1), time.min, UTC))
+        conds += _date_conditions(o.purchase_date, self.date_from, self.date_to)
+        conds += _date_conditions(o.latest_ship_date, self.ship_by_from, self.ship_by_to)
+        conds += _date_conditions(o.latest_delivery_date, self.deliver_by_from, self.deliver_by_to)
+        if self.prime:
+            conds.append(o.is_prime.is_(True))
+        if self.premium:
+            conds.append(o.is_premium.is_(True))
         if self.order_number:
             # A prefix range rather than LIKE, so SQLite uses the (store_id, amazon_order_id) unique index.
             conds.append(o.amazon_order_id >= self.order_number)
@@ -139,7 +174,13 @@ class OrderFilters:
         if self.total_max is not None:
             conds.append(o.order_total <= self.total_max)
         if self.statuses:
-            conds.append(o.status.in_(self.statuses))
+            # "Error" is the import state, the one vocabulary of the banner and the Recent Orders count:
+            # an order in error is one that could not become a Commerce order, whatever Amazon's status.
+            amazon = [s for s in self.statuses if s != ERROR_STATUS]
+            either = [o.status.in_(amazon)] if amazon else []
+            if ERROR_STATUS in self.statuses:
+                either.append(o.import_state == ImportState.ERROR.value)
+            conds.append(or_(*either) if len(either) > 1 else either[0])
         if self.import_state:
             conds.append(o.import_state == self.import_state)
         if self.cancel_requested:
@@ -162,12 +203,38 @@ class OrderFilters:
         if self.total_max is not None:
             chips.append(("Total max", str(self.total_max), "total_max"))
         if self.statuses:
-            chips.append(("Status", ", ".join(self.statuses), "status"))
+            chips.append(("Status", ", ".join(status_label(s) for s in self.statuses), "status"))
         if self.import_state:
             chips.append(("Import", IMPORT_STATE_LABELS[self.import_state], "import_state"))
         if self.cancel_requested:
             chips.append(("Buyer asked to cancel", "yes", "cancel_requested"))
+        for label, value, key in (
+            ("Ship By from", self.ship_by_from, "ship_by_from"),
+            ("Ship By to", self.ship_by_to, "ship_by_to"),
+            ("Deliver By from", self.deliver_by_from, "deliver_by_from"),
+            ("Deliver By to", self.deliver_by_to, "deliver_by_to"),
+        ):
+            if value:
+                chips.append((label, value.isoformat(), key))
+        if self.prime:
+            chips.append(("Prime", "Yes", "prime"))
+        if self.premium:
+            chips.append(("Premium shipping", "Yes", "premium"))
         return chips
+
+
+def _text(raw: Any) -> str:
+    return raw.strip() if isinstance(raw, str) else ""
+
+
+def _date_conditions(column: Any, start: date | None, end: date | None) -> list[ColumnElement[bool]]:
+    """`column` within [start, end] as whole UTC days; the last day (9999-12-31) has no day after it."""
+    conds: list[ColumnElement[bool]] = []
+    if start:
+        conds.append(column >= datetime.combine(start, time.min, UTC))
+    if end and end < date.max:
+        conds.append(column < datetime.combine(end + timedelta(days=1), time.min, UTC))
+    return conds
 
 
 @dataclass(frozen=True)
@@ -251,7 +318,12 @@ def recent():
             ).all()
         )
     return render_template(
-        "orders/recent.html", store=store, rows=rows, counts=counts, magento_order_url=magento_order_url
+        "orders/recent.html",
+        store=store,
+        rows=rows,
+        counts=counts,
+        magento_order_url=magento_order_url,
+        can_operate=current_user.can(Role.OPERATOR),
     )
 
 
@@ -292,7 +364,9 @@ def all_orders():
 
 def find_order(amazon_order_id: str) -> AmazonOrderRecord:
     """The order by Amazon's number; `?store=` picks one when two stores hold the same number."""
-    query = select(AmazonOrderRecord).where(AmazonOrderRecord.amazon_order_id == amazon_order_id)
+    query = select(AmazonOrderRecord).where(
+        AmazonOrderRecord.amazon_order_id == amazon_order_id, store_condition(AmazonOrderRecord.store_id)
+    )
     code = request.args.get("store") or request.form.get("store")
     if code:
         query = query.join(Store).where(Store.code == code)
@@ -331,8 +405,10 @@ def render_detail(record: AmazonOrderRecord, address_form: AddressForm | None = 
     missing_skus = _missing_skus(record)
     amazon = amazon_address(record.snapshot)
     can_operate = current_user.can(Role.OPERATOR)
-    if address_form is None and can_operate:
+    why_not = address_locked_reason(record)
+    if address_form is None and can_operate and why_not is None:
         address_form = AddressForm(formdata=None, data=current_address(amazon, record.address_override))
+        address_form.set_directory(*load_directory())
     return render_template(
         "orders/detail.html",
         record=record,
@@ -347,7 +423,9 @@ def render_detail(record: AmazonOrderRecord, address_form: AddressForm | None = 
         seller_central=seller_central_url(store, record.amazon_order_id),
         can_operate=can_operate,
         can_admin=current_user.can(Role.ADMIN),
-        address_form=address_form if can_operate else None,
+        address_form=address_form if can_operate and why_not is None else None,
+        address_locked=why_not,
+        deliver_by=delivery_window(record.snapshot),
         address_rows=address_rows(amazon, record.address_override),
         commerce_note=commerce_order_note(record, saved=False),
         facts=facts,
@@ -380,12 +458,26 @@ def commerce_order_note(record: AmazonOrderRecord, *, saved: bool = True) -> str
     )
 
 
-def _missing_skus(record: AmazonOrderRecord) -> list[str]:
-    """Seller SKUs named in ASC's "Product ... does not exist" error, so the page can offer a mapping."""
+def _missing_skus(record: AmazonOrderRecord) -> list[tuple[str, SkuMapping | None]]:
+    """Seller SKUs named in ASC's "Product ... does not exist" error, with their mapping when there is one, so
+    the page offers a new mapping, or the edit of the one that points at a missing product (the error then
+    names the catalog SKU)."""
     if record.import_state != ImportState.ERROR.value or not record.last_error:
         return []
-    skus = [item.seller_sku for item in record.items if f'"{item.seller_sku}"' in record.last_error]
-    return skus
+    sellers = list(dict.fromkeys(item.seller_sku for item in record.items))
+    mappings = {
+        m.seller_sku: m
+        for m in db.session.scalars(
+            select(SkuMapping).where(SkuMapping.store_id == record.store_id, SkuMapping.seller_sku.in_(sellers))
+        )
+    }
+    found = []
+    for sku in sellers:
+        mapping = mappings.get(sku)
+        names = [sku] + ([mapping.catalog_sku] if mapping is not None else [])
+        if any(f'"{name}"' in record.last_error for name in names):
+            found.append((sku, mapping))
+    return found
 
 
 def request_retry(record: AmazonOrderRecord, actor: str) -> bool:

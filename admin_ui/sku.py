@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -20,6 +20,7 @@ from bridge.storage.models import AmazonOrderRecord, ImportState, Role, SkuMappi
 
 from .auth import require_role
 from .banners import selected_store
+from .catalog import CatalogUnavailable, product_missing, search_products
 from .extensions import db
 from .orders import positive_int, request_retry
 
@@ -43,16 +44,17 @@ class SkuForm(FlaskForm):
             raise ValidationError("No leading or trailing spaces.")
 
 
-def orders_stuck_on(store: Store, seller_sku: str, limit: int = 200) -> list[AmazonOrderRecord]:
-    """The store's orders in error whose error names this seller SKU (ASC's `Product "X" does not exist`)."""
-    needle = f'%"{seller_sku}"%'
+def orders_stuck_on(store: Store, seller_sku: str, limit: int = 200, before: str = "") -> list[AmazonOrderRecord]:
+    """The store's orders in error whose error names this seller SKU (ASC's `Product "X" does not exist`), or
+    the catalog SKU it was mapped to `before` an edit."""
+    names = [seller_sku] + ([before] if before and before != seller_sku else [])
     return list(
         db.session.scalars(
             select(AmazonOrderRecord)
             .where(
                 AmazonOrderRecord.store_id == store.id,
                 AmazonOrderRecord.import_state == ImportState.ERROR.value,
-                AmazonOrderRecord.last_error.like(needle),
+                or_(*(AmazonOrderRecord.last_error.like(f'%"{name}"%') for name in names)),
             )
             .order_by(AmazonOrderRecord.purchase_date.desc())
             .limit(limit)
@@ -107,14 +109,17 @@ def new(store_code: str):
     if request.method == "GET":
         form.seller_sku.data = request.args.get("seller_sku", "")
         form.order.data = request.args.get("order", "")
+        exists = _mapping_of(store, form.seller_sku.data or "")
+        if exists is not None:  # from an order in error: open the mapping that points at a missing product
+            return redirect(
+                url_for("sku.edit", store_code=store.code, mapping_id=exists.id, order=form.order.data or None)
+            )
     if form.validate_on_submit():
         seller_sku = form.seller_sku.data
-        exists = db.session.scalar(
-            select(SkuMapping).where(SkuMapping.store_id == store.id, SkuMapping.seller_sku == seller_sku)
-        )
+        exists = _mapping_of(store, seller_sku)
         if exists is not None:
             form.seller_sku.errors = [f"{seller_sku} is mapped already (to {exists.catalog_sku}); edit that mapping."]
-        else:
+        elif _catalog_has(form):
             db.session.add(SkuMapping(store_id=store.id, seller_sku=seller_sku, catalog_sku=form.catalog_sku.data))
             db.session.commit()
             flash(f"Seller SKU {seller_sku} now maps to catalog SKU {form.catalog_sku.data}.", "success")
@@ -122,11 +127,33 @@ def new(store_code: str):
     return render_template("sku/edit.html", store=store, form=form, mapping=None), 400 if form.errors else 200
 
 
-def _after_save(store: Store, seller_sku: str, order_id: str | None):
-    stuck = orders_stuck_on(store, seller_sku)
+def _mapping_of(store: Store, seller_sku: str) -> SkuMapping | None:
+    return db.session.scalar(
+        select(SkuMapping).where(SkuMapping.store_id == store.id, SkuMapping.seller_sku == seller_sku)
+    )
+
+
+def _catalog_has(form: SkuForm) -> bool:
+    """The target SKU must be a product in Magento's catalog, or the order would fail again on it: a missing
+    one is refused with Magento's own words."""
+    try:
+        missing = product_missing(form.catalog_sku.data)
+    except CatalogUnavailable as exc:
+        form.catalog_sku.errors = [str(exc)]
+        return False
+    if missing:
+        form.catalog_sku.errors = [f"Magento's catalog has no product {form.catalog_sku.data!r}: {missing}"]
+        return False
+    return True
+
+
+def _after_save(store: Store, seller_sku: str, order_id: str | None, before: str = ""):
+    stuck = orders_stuck_on(store, seller_sku, before=before)
     if not stuck:
         return redirect(url_for("sku.index", store_code=store.code))
-    return render_template("sku/retry.html", store=store, seller_sku=seller_sku, stuck=stuck, origin=order_id or "")
+    return render_template(
+        "sku/retry.html", store=store, seller_sku=seller_sku, stuck=stuck, origin=order_id or "", before=before
+    )
 
 
 @bp.route("/stores/<store_code>/sku/<int:mapping_id>/edit", methods=["GET", "POST"])
@@ -140,7 +167,9 @@ def edit(store_code: str, mapping_id: int):
 
         abort(404, "No such SKU mapping.")
     form = SkuForm(obj=mapping)
-    if form.validate_on_submit():
+    if request.method == "GET":
+        form.order.data = request.args.get("order", "")
+    if form.validate_on_submit() and _catalog_has(form):
         clash = db.session.scalar(
             select(SkuMapping).where(
                 SkuMapping.store_id == store.id,
@@ -151,12 +180,31 @@ def edit(store_code: str, mapping_id: int):
         if clash is not None:
             form.seller_sku.errors = [f"{form.seller_sku.data} is mapped already (to {clash.catalog_sku})."]
         else:
+            before = mapping.catalog_sku
             mapping.seller_sku = form.seller_sku.data
             mapping.catalog_sku = form.catalog_sku.data
             db.session.commit()
             flash(f"Seller SKU {mapping.seller_sku} now maps to catalog SKU {mapping.catalog_sku}.", "success")
-            return _after_save(store, mapping.seller_sku, None)
+            return _after_save(store, mapping.seller_sku, form.order.data, before)
     return render_template("sku/edit.html", store=store, form=form, mapping=mapping), 400 if form.errors else 200
+
+
+@bp.route("/stores/<store_code>/sku/products")
+@require_role(Role.OPERATOR)
+def products(store_code: str):
+    """The product picker's source: Magento products whose SKU or name contains `q` (JSON, as you type)."""
+    selected_store(store_code)
+    text = request.args.get("q", "").strip()[:64]
+    if len(text) < 2:
+        return jsonify(products=[], message="Type at least two characters.")
+    try:
+        found = search_products(text)
+    except CatalogUnavailable as exc:
+        return jsonify(products=[], message=str(exc)), 503
+    return jsonify(
+        products=[{"sku": p.sku, "name": p.name} for p in found],
+        message="" if found else f"No product in Magento's catalog matches {text!r}.",
+    )
 
 
 @bp.route("/stores/<store_code>/sku/<int:mapping_id>/delete", methods=["POST"])
@@ -179,7 +227,8 @@ def retry(store_code: str):
     store = selected_store(store_code)
     assert store is not None
     seller_sku = request.form.get("seller_sku", "")
-    stuck = orders_stuck_on(store, seller_sku) if seller_sku else []
+    before = request.form.get("before", "")
+    stuck = orders_stuck_on(store, seller_sku, before=before) if seller_sku else []
     queued = sum(1 for record in stuck if request_retry(record, current_user.username) or True)
     flash(f"Import retry requested for {queued} order(s).", "success" if queued else "warning")
     origin = request.form.get("origin", "")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
@@ -22,6 +22,7 @@ from . import get_runtime
 from .auth import require_role
 from .banners import all_stores, last_runs
 from .extensions import db
+from .scope import job_visible
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ def index():
     failed: list[FailedJob] = []
     try:
         queues, workers, failed = rq_overview(get_runtime().redis)
+        failed = [job for job in failed if job_visible(job.id)]  # a store-scoped user sees their stores' only
     except Exception as exc:  # noqa: BLE001 - the page still shows the database side
         log.warning("status page: Redis did not answer: %s", exc)
         redis_error = str(exc)
@@ -174,6 +176,8 @@ def requeue(queue_name: str, job_id: str):
     if queue_name not in ALL_QUEUES:
         flash(f"No queue {queue_name}.", "error")
         return redirect(url_for("status.index"))
+    if not job_visible(job_id):
+        abort(404, f"No failed job {job_id}.")
     registry = FailedJobRegistry(queue_name, connection=get_runtime().redis)
     try:
         registry.requeue(job_id)
@@ -195,6 +199,8 @@ def requeue_all(queue_name: str):
     registry = FailedJobRegistry(queue_name, connection=get_runtime().redis)
     count = 0
     for job_id in registry.get_job_ids():
+        if not job_visible(job_id):  # a store-scoped operator requeues their stores' jobs only
+            continue
         try:
             registry.requeue(job_id)
             count += 1

@@ -49,6 +49,11 @@ PAGES = [
         "/orders?from=2026-01-01&to=2026-12-31&buyer=a&total_min=10&total_max=500"
         "&status=Shipped&import_state=imported&sort=total&dir=desc&page=3",
     ),
+    ("sort by Ship By, page 500", "/orders?sort=ship_by&dir=asc&page=500"),
+    ("sort by Deliver By desc, page 10", "/orders?sort=deliver_by&dir=desc&page=10"),
+    ("Ship By, one week", "/orders?ship_by_from=2026-06-01&ship_by_to=2026-06-07"),
+    ("Status = Error (orders in error)", "/orders?status=Error"),
+    ("Prime + Premium shipping", "/orders?prime=1&premium=1"),
     ("Amazon Order Details", "/orders/112-0001234-0001234"),
 ]
 
@@ -78,6 +83,9 @@ def seed(harness: AdminHarness, count: int) -> None:
                     "items_shipped": 0,
                     "items_unshipped": 1,
                     "is_prime": n % 3 == 0,
+                    "is_premium": n % 11 == 0,
+                    "latest_ship_date": purchase + timedelta(hours=24 + rng.randrange(48)),
+                    "latest_delivery_date": purchase + timedelta(days=3 + rng.randrange(5)),
                     "is_business": False,
                     "snapshot": {"orderId": order_id},
                     "snapshot_version": "2026-01-01",
@@ -127,7 +135,37 @@ def main() -> None:
         html = response.get_data(as_text=True)
         rows = html.count('<td class="order-number">')
         print(f"{label:<42} {statistics.median(times):>10.1f} {max(times):>9.1f}  {rows}")
+    export_csv(client)
     harness.close()
+
+
+def export_csv(client) -> None:
+    """Export CSV of every order (no filter): time to the first bytes and to the end of the download, then the
+    peak Python memory of a second download (tracemalloc slows Python down, so it is not on during the timing)."""
+    import tracemalloc
+
+    def download() -> tuple[float, float, int, int]:
+        t0 = time.perf_counter()
+        response = client.get("/orders/export.csv", buffered=False)
+        chunks = iter(response.response)
+        first = next(chunks)
+        t_first = time.perf_counter() - t0
+        size, lines = len(first), first.count(b"\n")
+        for chunk in chunks:
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+        response.close()
+        return t_first, time.perf_counter() - t0, size, lines
+
+    t_first, total, size, lines = download()
+    tracemalloc.start()
+    download()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(
+        f"Export CSV, all orders: first bytes {t_first * 1000:.0f} ms, {lines - 1:,} rows, {size / 1e6:.1f} MB "
+        f"in {total:.1f} s, peak Python memory {peak / 1e6:.1f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -40,3 +40,79 @@ document.addEventListener("DOMContentLoaded", function () {
     update();
   });
 });
+
+// SKU mapping: the catalog SKU field searches Magento's catalog as you type (server: /stores/<code>/sku/products).
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("input[data-product-picker]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("aria-controls"));
+    var url = input.getAttribute("data-product-picker");
+    var timer = null;
+    var asked = "";
+    var show = function (data) {
+      list.textContent = "";
+      (data.products || []).forEach(function (product) {
+        var option = document.createElement("button");
+        option.type = "button";
+        option.className = "product-option";
+        option.setAttribute("role", "option");
+        option.setAttribute("data-sku", product.sku);
+        var sku = document.createElement("strong");
+        sku.textContent = product.sku;
+        option.appendChild(sku);
+        option.appendChild(document.createTextNode(" " + product.name));
+        option.addEventListener("click", function () {
+          input.value = product.sku;
+          list.hidden = true;
+          input.focus();
+        });
+        list.appendChild(option);
+      });
+      if (data.message) {
+        var note = document.createElement("div");
+        note.className = "hint";
+        note.textContent = data.message;
+        list.appendChild(note);
+      }
+      list.hidden = !list.firstChild;
+    };
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var text = input.value.trim();
+        if (text === asked) { return; }
+        asked = text;
+        if (text.length < 2) { list.hidden = true; return; }
+        fetch(url + "?q=" + encodeURIComponent(text), { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+          .then(function (response) { return response.json(); })
+          .then(function (data) { if (asked === text) { show(data); } })
+          .catch(function () { show({ products: [], message: "Magento's catalog could not be searched just now." }); });
+      }, 250);
+    });
+  });
+});
+
+// Amazon Order Details: changing the shipping country offers that country's regions from Magento's directory.
+document.addEventListener("DOMContentLoaded", function () {
+  var country = document.querySelector("input[data-regions-url]");
+  var list = document.getElementById("regions");
+  if (!country || !list) { return; }
+  var asked = country.value.trim().toUpperCase();
+  country.addEventListener("change", function () {
+    var code = country.value.trim().toUpperCase();
+    if (code === asked || !/^[A-Z]{2}$/.test(code)) { return; }
+    asked = code;
+    fetch(country.getAttribute("data-regions-url").replace("__CODE__", code), { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        if (asked !== code) { return; }
+        list.textContent = "";
+        (data.regions || []).forEach(function (region) {
+          var option = document.createElement("option");
+          option.value = region.code;
+          option.textContent = region.name;
+          list.appendChild(option);
+        });
+      })
+      .catch(function () { list.textContent = ""; });
+  });
+});

@@ -685,3 +685,26 @@ def order_from_v0(
         replaced_order_id=r.str(order, "ReplacedOrderId", "ReplacedOrderId"),
         is_replacement=r.bool(order, "IsReplacementOrder", "IsReplacementOrder"),
     )
+
+
+def delivery_window(raw: Mapping[str, Any] | None) -> tuple[datetime | None, datetime | None]:
+    """The deliver-by window (earliest, latest) of a stored order, v2026 `fulfillment.deliverByWindow` or v0
+    `EarliestDeliveryDate`/`LatestDeliveryDate`; (None, None) when Amazon sent none or it is unreadable."""
+
+    def parse(value: Any) -> datetime | None:
+        if not isinstance(value, str) or not value:
+            return None
+        try:
+            return parse_amazon_datetime(value)
+        except ValueError:
+            return None
+
+    if not isinstance(raw, Mapping):
+        return None, None
+    if "AmazonOrderId" in raw:
+        return parse(raw.get("EarliestDeliveryDate")), parse(raw.get("LatestDeliveryDate"))
+    fulfillment = raw.get("fulfillment")
+    window = fulfillment.get("deliverByWindow") if isinstance(fulfillment, Mapping) else None
+    if not isinstance(window, Mapping):
+        return None, None
+    return parse(window.get("earliestDateTime")), parse(window.get("latestDateTime"))

@@ -213,6 +213,8 @@ class AmazonOrderRecord(Base):
         Index("ix_amazon_order_store_buyer", "store_id", "buyer_name"),
         Index("ix_amazon_order_magento", "magento_increment_id"),
         Index("ix_amazon_order_store_cancel_request", "store_id", "buyer_cancel_requested"),
+        Index("ix_amazon_order_store_ship_by", "store_id", "latest_ship_date"),
+        Index("ix_amazon_order_store_deliver_by", "store_id", "latest_delivery_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -272,6 +274,10 @@ class AmazonOrderRecord(Base):
     # The buyer asked to cancel (v2026 CANCELLATION data, cancellationRequest): ASC's notice and badge.
     buyer_cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     buyer_cancel_reason: Mapped[str | None] = mapped_column(String(255))
+    # Deliver-by (fulfillment.deliverByWindow.latestDateTime) and premium shipping: columns so All Orders
+    # can sort and filter on them at 100,000 orders (indexed with store_id).
+    latest_delivery_date: Mapped[datetime | None] = mapped_column()
+    is_premium: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     store: Mapped[Store] = relationship()
     items: Mapped[list[AmazonOrderItemRecord]] = relationship(
@@ -415,6 +421,8 @@ class CommerceCursor(Base):
     creditmemos_after: Mapped[datetime | None] = mapped_column()
     orders_after: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class StockKind(StrEnum):
     RESERVE = "reserve"  # taken while Amazon still says Pending (ASC's "Inventory reserved")
     DECREMENT = "decrement"  # taken when the Commerce order was created
@@ -455,6 +463,8 @@ class StockMove(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     order: Mapped[AmazonOrderRecord] = relationship()
+
+
 class BackfillRun(Base):
     """`amazon-bridge backfill`: one date range of one store, listed page by page so it resumes after a
     crash (the pagination token is saved after each stored page, as the sync's cursor does)."""
@@ -514,3 +524,13 @@ class ReconcileFinding(Base):
     fixed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     run: Mapped[ReconcileRun] = relationship(back_populates="findings")
+
+
+class UserStore(Base):
+    """A store a user may see. A viewer or operator with rows here sees those stores only (and nothing of
+    the others); without rows the role applies to every store. Admins always see every store."""
+
+    __tablename__ = "user_store"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)

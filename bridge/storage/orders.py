@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bridge.amazon.mapping import delivery_window
 from bridge.domain import AmazonOrder, AmazonStatus
 from bridge.importer.rules import decide
 from bridge.order_settings import OrderSettings
@@ -72,6 +73,8 @@ def _apply_snapshot(record: AmazonOrderRecord, order: AmazonOrder, raw: dict[str
     record.is_prime = order.is_prime
     record.is_business = order.is_business
     record.latest_ship_date = order.latest_ship_date
+    record.latest_delivery_date = delivery_window(raw)[1]
+    record.is_premium = order.is_premium
     record.snapshot = raw
     existing = {item.order_item_id: item for item in record.items}
     for item in order.items:

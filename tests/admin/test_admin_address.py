@@ -14,6 +14,7 @@ from rq import Queue
 
 from admin_ui.address_form import FIELDS, amazon_address, current_address, override_for
 from bridge.domain import EDITABLE_ADDRESS_FIELDS, Address
+from tests.admin.conftest import twin_settings
 from tests.admin_support import AdminClient, AdminHarness
 
 ORDER = "111-3333333-4444444"
@@ -36,8 +37,8 @@ NOTE = (
 
 
 @pytest.fixture
-def h(sqlite_url, redis_url):
-    harness = AdminHarness(sqlite_url, redis_url)
+def h(sqlite_url, redis_url, admin_magento):
+    harness = AdminHarness(sqlite_url, redis_url, settings=twin_settings(sqlite_url, redis_url, admin_magento))
     harness.store_id = harness.add_store().id
     yield harness
     harness.close()

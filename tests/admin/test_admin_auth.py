@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -37,6 +36,7 @@ def _url_for_rule(rule) -> str:
         "job_id": "import-1-x",
         "filename": "admin.css",
         "run_id": 1,
+        "country_code": "US",
     }
     path = rule.rule
     for name in rule.arguments:
@@ -71,6 +71,7 @@ def test_only_the_sign_in_page_and_stylesheet_are_public(h):
     blueprints = {endpoint.split(".")[0] for endpoint in public}
     assert blueprints == {
         "auth", "orders", "cancel", "buyer_cancel", "address", "settings", "sku", "status", "users", "ops",
+        "store_actions", "export",
     }
     assert {e for e in public if e.startswith("ops.")} == {"ops.healthz", "ops.readyz", "ops.metrics"}
     assert h.client().get("/static/admin.css").status_code == 200
@@ -140,34 +141,66 @@ def test_wrong_password_is_refused_and_counted(h):
         assert session.scalar(select(User.failed_logins).where(User.username == "olga")) == 1
 
 
-def test_five_failures_lock_the_user_for_fifteen_minutes(h):
+def _waits(h) -> dict[str, int]:
+    """The running sign-in delays in Redis (name -> seconds left)."""
+    redis = h.runtime.redis
+    return {key.decode(): redis.ttl(key) for key in redis.keys("amazon-bridge:login-wait:*")}
+
+
+def _stop_waiting(h) -> None:
+    """What waiting out the delay does: the delay keys expire (no test waits on the clock)."""
+    for key in h.runtime.redis.keys("amazon-bridge:login-wait:*"):
+        h.runtime.redis.delete(key)
+
+
+def test_wrong_passwords_slow_down_the_user_name_without_locking_it(h):
     h.add_user("olga", "operator")
-    for _ in range(5):
+    for _ in range(3):  # free failures
         assert h.client().login("olga", "wrong password").status_code == 401
-    response = h.client().login("olga")  # the right password, too late
+    assert _waits(h) == {}
+    assert h.client().login("olga", "wrong password").status_code == 401  # the fourth starts a delay
+    assert 0 < _waits(h)["amazon-bridge:login-wait:user:olga"] <= 1
+    response = h.client().login("olga")  # the right password, during the delay
     assert response.status_code == 429
-    assert "Too many failed sign-in attempts" in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert "Too many wrong passwords for this user name: wait 1 second, then try again. Nothing is locked" in text
+    _stop_waiting(h)
+    assert h.client().login("olga", "wrong password").status_code == 401  # the fifth doubles it
+    assert 1 < _waits(h)["amazon-bridge:login-wait:user:olga"] <= 2
+    _stop_waiting(h)
+    assert h.client().login("olga").status_code == 302  # no lock-out: the right password works after the wait
     with h.runtime.db.session() as session:
-        user = session.scalar(select(User).where(User.username == "olga"))
-        assert user.locked_until is not None
-        remaining = (user.locked_until - datetime.now(UTC)).total_seconds()
-        assert 14 * 60 < remaining <= 15 * 60
+        assert session.scalar(select(User.locked_until).where(User.username == "olga")) is None
+    assert _waits(h) == {} and not h.runtime.redis.keys("amazon-bridge:login-failures:user:*")
+
+
+def test_the_delay_is_capped(sqlite_url, redis_url):
+    harness = AdminHarness(sqlite_url, redis_url, test_config={"LOGIN_MAX_DELAY_SECONDS": 4})
+    try:
+        for _ in range(12):
+            _stop_waiting(harness)
+            harness.client().login("nobody", "wrong password")
+        assert 2 < _waits(harness)["amazon-bridge:login-wait:user:nobody"] <= 4
+    finally:
+        harness.close()
 
 
 def test_unknown_names_are_throttled_like_known_ones(h):
-    for _ in range(5):
+    for _ in range(4):
         assert h.client().login("nobody", "wrong password").status_code == 401
     assert h.client().login("nobody", "wrong password").status_code == 429
 
 
 def test_one_address_trying_many_names_is_throttled(sqlite_url, redis_url):
-    harness = AdminHarness(sqlite_url, redis_url, test_config={"LOGIN_MAX_FAILURES_PER_IP": 3})
+    harness = AdminHarness(sqlite_url, redis_url, test_config={"LOGIN_FREE_FAILURES_PER_ADDRESS": 3})
     try:
         harness.add_user("olga", "operator")
-        for name in ("a1", "a2", "a3"):
+        for name in ("a1", "a2", "a3", "a4"):
             assert harness.client().login(name, "guess").status_code == 401
-        assert harness.client().login("olga").status_code == 429  # even the right password, from this address
-        assert harness.runtime.redis.keys("amazon-bridge:login-failures:ip:*")
+        response = harness.client().login("olga")  # even the right password, from this address, must wait
+        assert response.status_code == 429
+        assert "Too many wrong passwords from your network address" in response.get_data(as_text=True)
+        assert harness.runtime.redis.keys("amazon-bridge:login-failures:address:*")
     finally:
         harness.close()
 
@@ -317,7 +350,7 @@ def test_the_last_admin_cannot_demote_itself(h):
     assert "last active admin" in response.get_data(as_text=True)
 
 
-def test_admin_unlocks_a_locked_user(h):
+def test_admin_clears_a_users_sign_in_delay(h):
     h.add_user("olga", "operator")
     for _ in range(5):
         h.client().login("olga", "wrong password")

@@ -10,6 +10,7 @@ import requests
 from redis import Redis
 
 from admin_ui.logs import redact_line, redact_query
+from tests.admin.conftest import twin_settings
 from tests.admin_support import AdminHarness, sample_snapshot
 
 ORDER = "111-5555555-6666666"
@@ -17,9 +18,10 @@ BUYER = "Zelda Quartermaine"
 
 
 @pytest.fixture
-def h(sqlite_url, private_redis):
+def h(sqlite_url, private_redis, admin_magento):
     Redis.from_url(private_redis.url).flushdb()
-    harness = AdminHarness(sqlite_url, private_redis.url)
+    settings = twin_settings(sqlite_url, private_redis.url, admin_magento)
+    harness = AdminHarness(sqlite_url, private_redis.url, settings=settings)
     store = harness.add_store()
     snapshot = sample_snapshot(ORDER, BUYER)
     snapshot["buyer"]["buyerEmail"] = "zelda@example.org"

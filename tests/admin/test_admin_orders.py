@@ -405,10 +405,9 @@ def test_banner_for_stores_with_orders_that_cannot_be_imported(h):
     h.add_order(us.id, "111-0000000-0000001", import_state="error", last_error="x")
     html = h.client("viewer").get("/status").get_data(as_text=True)
     assert (
-        "Your Amazon store(s) has orders that cannot be imported into Magento. See Recent Orders in the store "
-        "dashboard(s):"
+        "Your Amazon store(s) has orders that cannot be imported into Magento. See the orders in error:"
     ) in html
-    assert '<a href="/?store=us">US store</a> (1)' in html
+    assert '<a href="/orders?store=us&amp;status=Error">US store (1)</a>' in html
     assert "UK store</a> (" not in html
 
 

@@ -11,14 +11,17 @@ from sqlalchemy import select
 
 from bridge.storage.models import SkuMapping, StoreOrderSettings
 from bridge.storage.stores import order_settings
+from tests.admin.conftest import add_products, twin_settings
 from tests.admin_support import AdminHarness
 
 SAVED = "You have successfully saved the order settings."
 
 
 @pytest.fixture
-def h(sqlite_url, redis_url):
-    harness = AdminHarness(sqlite_url, redis_url)
+def h(sqlite_url, redis_url, admin_magento):
+    harness = AdminHarness(sqlite_url, redis_url, settings=twin_settings(sqlite_url, redis_url, admin_magento))
+    add_products(admin_magento, ("CAT-1", "Cat one"), ("CAT-2", "Cat two"), ("CAT-9", "Cat nine"),
+                 ("DIVER-ORNAMENT", "Diver ornament"))
     harness.store_id = harness.add_store().id
     yield harness
     harness.close()

@@ -65,7 +65,7 @@ def env(tmp_path_factory, private_redis):
     from sandbox.amazon.testing import start_amazon_twin
     from sandbox.magento.testing import start_magento_twin
     from sandbox.server import ServerThread
-    from tests.harness import line, make_bridge, v2026_order
+    from tests.harness import iso, line, make_bridge, v2026_order
 
     tmp = tmp_path_factory.mktemp("browser")
     redis_url = private_redis.url_for(2)
@@ -143,6 +143,14 @@ def env(tmp_path_factory, private_redis):
                     items=[line("SKU-2", "Tea towel", str(1 + n % 3), "6.50", tax="0.54")],
                 )
             )
+        for order in orders:  # Amazon's ship-by and deliver-by windows, as the details page and list show them
+            created = datetime.fromisoformat(order["createdTime"].replace("Z", "+00:00"))
+            order["fulfillment"]["shipByWindow"] = {
+                "earliestDateTime": iso(created), "latestDateTime": iso(created + timedelta(days=2))
+            }
+            order["fulfillment"]["deliverByWindow"] = {
+                "earliestDateTime": iso(created + timedelta(days=3)), "latestDateTime": iso(created + timedelta(days=7))
+            }
         bridge.seed_amazon(orders)
         bridge.sync()
         assert bridge.record(A).import_state == "imported"
@@ -381,12 +389,14 @@ def test_order_settings(env, page):
     shot(page, "admin-order-settings")
     page.select_option("#import_enabled", "0")
     assert page.locator("#payment_method").is_disabled()
-    page.click("button:has-text('Save order settings')")
+    with page.expect_navigation():  # the saved page, not the one being left
+        page.click("button:has-text('Save order settings')")
     assert page.locator(".message-success").inner_text() == "You have successfully saved the order settings."
     assert page.locator("#payment_method").is_disabled()
     page.select_option("#import_enabled", "1")
     assert not page.locator("#payment_method").is_disabled()
-    page.click("button:has-text('Save order settings')")
+    with page.expect_navigation():
+        page.click("button:has-text('Save order settings')")
     assert page.locator(".message-success").inner_text() == "You have successfully saved the order settings."
 
 
