@@ -95,7 +95,8 @@ def degraded() -> dict[str, Any]:
     from . import get_runtime, get_settings
 
     settings = get_settings()
-    stores = [h for h in store_health(db.session, schedule=settings.sync.schedule) if h.degraded]
+    stores = [h for h in store_health(db.session, schedule=settings.sync.schedule)
+              if h.degraded and can_see(h.store_id)]
     redis_error = None
     try:
         get_runtime().redis.ping()

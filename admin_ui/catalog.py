@@ -32,9 +32,14 @@ class ProductChoice:
 
 
 def _client():
+    from bridge.config import ConfigError
+
     from . import get_runtime
 
-    client = get_runtime().magento_client()
+    try:
+        client = get_runtime().magento_client()
+    except ConfigError as exc:  # e.g. the MAGENTO_* variables are not set for the admin's process
+        raise CatalogUnavailable(f"The admin cannot reach Magento: {exc}.") from exc
     client.retry = NO_RETRY
     return client
 

@@ -6,6 +6,7 @@ that reaches the markup is computed here, so nothing from Amazon is interpolated
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,25 +34,26 @@ def _hour_index(start: datetime, at: datetime) -> int:
     return int((at - start).total_seconds() // 3600)
 
 
-def chart_data(session, store_id: int | None = None, now: datetime | None = None) -> ChartData:
+def chart_data(session, store_ids: Collection[int] | None = None, now: datetime | None = None) -> ChartData:
+    """The chart of the given stores (None: all of them)."""
     now = now or utcnow()
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     start = end - timedelta(hours=HOURS)
     imported, errors = [0] * HOURS, [0] * HOURS
     query = (select(OrderEvent.kind, OrderEvent.at).join(AmazonOrderRecord, AmazonOrderRecord.id == OrderEvent.order_id)
              .where(OrderEvent.at >= start, OrderEvent.kind.in_(["imported", "error"])))
-    if store_id is not None:
-        query = query.where(AmazonOrderRecord.store_id == store_id)
+    if store_ids is not None:
+        query = query.where(AmazonOrderRecord.store_id.in_(sorted(store_ids)))
     for kind, at in session.execute(query):
         i = _hour_index(start, at)
         if 0 <= i < HOURS:
             (imported if kind == "imported" else errors)[i] += 1
     runs = select(SyncRun.finished_at).where(SyncRun.result == "ok", SyncRun.finished_at.is_not(None))
-    if store_id is not None:
-        runs = runs.where(SyncRun.store_id == store_id)
+    if store_ids is not None:
+        runs = runs.where(SyncRun.store_id.in_(sorted(store_ids)))
     before = session.scalar(select(func.max(SyncRun.finished_at)).where(
         SyncRun.result == "ok", SyncRun.finished_at < start,
-        *([SyncRun.store_id == store_id] if store_id is not None else [])))
+        *([SyncRun.store_id.in_(sorted(store_ids))] if store_ids is not None else [])))
     finishes = sorted(at for at in session.scalars(runs.where(SyncRun.finished_at >= start)))
     lag: list[float | None] = []
     last = before

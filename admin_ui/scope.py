@@ -40,11 +40,15 @@ def store_condition(column) -> ColumnElement[bool]:
     return true() if ids is None else column.in_(sorted(ids))
 
 
-_JOB_STORE = re.compile(r"^(?:sync-store-|actions-store-|import-)(\d+)(?:$|-)")
+# The job ids jobs.queues and jobs.ops_tasks give, each naming its store.
+_JOB_STORE = re.compile(
+    r"^(?:sync-store-|actions-store-|outbox-store-|outbox-later-|commerce-poll-|reconcile-store-|import-|follow-)"
+    r"(\d+)(?:$|-)"
+)
 
 
 def job_visible(job_id: str) -> bool:
-    """Whether a job (by the ids jobs.queues gives: sync-store-<id>, import-<id>-<order>, actions-store-<id>)
+    """Whether a job (by the ids jobs.queues gives: sync-store-<id>, import-<id>-<order>, outbox-store-<id>...)
     belongs to a store the user may see; jobs of no store are shown to unscoped users only."""
     ids = visible_store_ids()
     if ids is None:

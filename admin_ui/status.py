@@ -22,7 +22,7 @@ from . import get_runtime
 from .auth import require_role
 from .banners import all_stores, last_runs
 from .extensions import db
-from .scope import job_visible
+from .scope import can_see, job_visible, store_condition, visible_store_ids
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +131,12 @@ def index():
     from . import get_settings
     from .chart import chart_data, render_svg
 
-    health = store_health(db.session, schedule=get_settings().sync.schedule)
-    chart = render_svg(chart_data(db.session))
-    reconciles = list(db.session.scalars(select(ReconcileRun).order_by(ReconcileRun.started_at.desc(),
-                                                                       ReconcileRun.id.desc()).limit(10)))
+    health = [h for h in store_health(db.session, schedule=get_settings().sync.schedule) if can_see(h.store_id)]
+    chart = render_svg(chart_data(db.session, visible_store_ids()))
+    reconciles = list(db.session.scalars(
+        select(ReconcileRun).where(store_condition(ReconcileRun.store_id))
+        .order_by(ReconcileRun.started_at.desc(), ReconcileRun.id.desc()).limit(10)
+    ))
     return render_template(
         "status/index.html",
         health=health,
@@ -161,7 +163,7 @@ def reconcile_run(run_id: int):
     from bridge.storage.models import ReconcileRun, Store
 
     run = db.session.get(ReconcileRun, run_id)
-    if run is None:
+    if run is None or not can_see(run.store_id):
         abort(404, f"No reconcile run {run_id}.")
     store = db.session.get(Store, run.store_id)
     return render_template("status/reconcile.html", run=run, store=store, findings=run.findings)

@@ -48,7 +48,9 @@ def make_settings(database_url: str, redis_url: str, **admin: Any) -> Settings:
     return Settings(
         database=DatabaseSettings(url=database_url),
         redis=RedisSettings(url=redis_url),
-        magento=MagentoSettings(base_url="http://magento.test", admin_url="http://magento.test/admin"),
+        # Credentials as a configured deployment has them; nothing answers at magento.test (Magento down).
+        magento=MagentoSettings(base_url="http://magento.test", admin_url="http://magento.test/admin",
+                                consumer_key="ck", consumer_secret="cs", access_token="at", access_token_secret="ats"),
         admin=replace(AdminSettings(public_base_url="http://admin.test", secret_key="test-secret"), **admin),  # noqa: S106
     )
 
@@ -176,7 +178,7 @@ class AdminHarness:
             ship_service_level=fields.pop("ship_service_level", "Standard"),
             items_shipped=0,
             items_unshipped=sum(int(i["qty"]) for i in items),
-            latest_ship_date=purchase_date + timedelta(days=2),
+            latest_ship_date=fields.pop("latest_ship_date", purchase_date + timedelta(days=2)),
             snapshot=snapshot if snapshot is not None else sample_snapshot(amazon_order_id, buyer_name),
             import_state=import_state,
             **fields,

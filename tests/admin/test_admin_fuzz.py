@@ -68,6 +68,7 @@ def site(h):
         "job_id": "import-1-x",
         "filename": "admin.css",
         "country_code": "US",
+        "run_id": 1,
     }
     rules = [r for r in h.app.url_map.iter_rules() if r.endpoint not in ("auth.logout",)]
 

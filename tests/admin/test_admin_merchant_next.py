@@ -311,13 +311,13 @@ def test_details_show_ship_by_deliver_by_and_the_outbox(h):
     order_id = h.add_order(h.store_id, "111-0000000-0000001", snapshot=snapshot)
     with h.runtime.db.session() as session:
         session.add(OutboundAction(order_id=order_id, kind="cancel", reason="NoInventory", requested_by="olga",
-                                   state="failed", result="Amazon refused: order shipped"))
+                                   state="rejected", result="Amazon refused: order shipped"))
     html = h.client("viewer").get("/orders/111-0000000-0000001").get_data(as_text=True)
     assert '<dd id="ship-by">2026-11-20 12:00 UTC – 2026-11-22 12:00 UTC</dd>' in html
     assert '<dd id="deliver-by">2026-11-25 08:00 UTC – 2026-11-28 20:00 UTC</dd>' in html
     outbox = html[html.index('id="outbox"'):]
     assert "<td>Cancel</td><td>No Inventory</td><td>olga</td>" in outbox
-    assert "Failed" in outbox and "Amazon refused: order shipped" in outbox
+    assert "Rejected by Amazon" in outbox and "Amazon refused: order shipped" in outbox
 
 
 def test_the_list_sorts_and_filters_by_ship_by_and_deliver_by(h):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 
 from bridge.storage.models import Store
 from tests.harness import line, v2026_order
@@ -29,17 +30,18 @@ def full_order(amazon_order_id: str) -> dict:
 def test_details_show_amazons_tax_business_gift_delivery_and_replacement(h):
     store = h.add_store()
     h.add_order(store.id, "113-0000000-0000001")
-    h.add_order(store.id, "113-0000000-0000002", snapshot=full_order("113-0000000-0000002"))
+    h.add_order(store.id, "113-0000000-0000002", snapshot=full_order("113-0000000-0000002"),
+                latest_ship_date=datetime(2026, 11, 22, 23, 59, tzinfo=UTC))  # as the sync stores it
 
     html = h.client("viewer").get("/orders/113-0000000-0000002").get_data(as_text=True)
 
-    assert "Tax, business buyer, gifts and delivery" in html
+    assert "Tax, business buyer and gifts" in html
     assert "$1.65 (Marketplace facilitator), remitted by Amazon Services, Inc.;" in html
     assert "excluded from the Commerce order's totals" in html
     assert "Buyer: VAT DE123456789 (Müller GmbH)" in html
     assert "<dt>Invoice preference</dt><dd>BUSINESS</dd>" in html
-    assert "2026-11-20 00:00 UTC to 2026-11-22 23:59 UTC" in html
-    assert "2026-11-24 00:00 UTC to 2026-11-27 23:59 UTC" in html
+    assert '<dd id="ship-by">2026-11-20 00:00 UTC – 2026-11-22 23:59 UTC</dd>' in html
+    assert '<dd id="deliver-by">2026-11-24 00:00 UTC – 2026-11-27 23:59 UTC</dd>' in html
     assert 'href="/orders/113-0000000-0000001?store=' in html  # the replaced order, linked
     assert "Thing (SKU-1): &lt;b&gt;Happy&lt;/b&gt; birthday" in html and "<b>Happy</b>" not in html
     assert "Thing (SKU-1): PREMIUM" in html
@@ -59,7 +61,7 @@ def test_nothing_is_shown_that_amazon_did_not_send(h):
     store = h.add_store()
     h.add_order(store.id, "113-0000000-0000004", snapshot=v2026_order("113-0000000-0000004"))
     html = h.client("viewer").get("/orders/113-0000000-0000004").get_data(as_text=True)
-    assert "Tax, business buyer, gifts and delivery" not in html
+    assert "Tax, business buyer and gifts" not in html
     for label in ("Tax collected by Amazon", "Tax registration", "Gift message", "Gift wrap", "Deliver by",
                   "Replacement for", "Invoice preference"):
         assert label not in html, label
