@@ -1,7 +1,9 @@
 """One store's sync: pull Amazon changes, link orders Magento already has, hand the rest to importers.
 
 Used by the RQ job (imports become jobs) and by `amazon-bridge sync --once` (imports run in-process).
-A Redis lock per store keeps two syncs of one store from overlapping, whoever started them.
+A Redis lease per store keeps two syncs of one store from overlapping, whoever started them; it is short
+and renewed while the sync runs (`bridge.lease`), so a killed worker frees it within `SYNC_LEASE_SECONDS`.
+An Amazon outage ends the sync at once with `AmazonUnavailable` and a per-store back-off (`bridge.outage`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bridge.amazon.errors import AmazonServerError, AmazonThrottled
 from bridge.importer.pipeline import OrderImporter
+from bridge.lease import Lease
 from bridge.order_settings import StockHandling
+from bridge.outage import AmazonOutage, clear_outage, record_outage
 from bridge.runtime import Runtime
 from bridge.stock import reconcile_reservations
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, SyncRun, utcnow
@@ -25,10 +30,24 @@ from bridge.sync import pull_changes
 log = logging.getLogger(__name__)
 
 LOOKUP_BATCH = 100
+SYNC_LEASE_SECONDS = 30
+SYNC_LOCK_KEY = "amazon-bridge:sync-lock:{store_id}"
 
 
 class SyncBusy(Exception):
     """Another sync of this store is running; this one did nothing."""
+
+
+class AmazonUnavailable(Exception):
+    """Amazon failed (5xx, time-outs, refused connections, or throttling beyond the budget): the sync ended
+    early and the scheduler tries again after `outage.until`."""
+
+    def __init__(self, outage: AmazonOutage):
+        super().__init__(
+            f"store {outage.store_id}: Amazon unavailable ({outage.reason}); "
+            f"next try after {outage.until:%H:%M:%S} UTC"
+        )
+        self.outage = outage
 
 
 @dataclass(frozen=True)
@@ -58,16 +77,13 @@ def sync_store(
     importer: OrderImporter | None = None,
 ) -> StoreSyncResult:
     """Pull one store's changes and dispatch the orders due for import (as jobs, or in-process)."""
-    lock = runtime.redis.lock(f"amazon-bridge:sync-lock:{store_id}", timeout=3600, blocking=False)
-    if not lock.acquire(blocking=False):
+    lease = Lease(runtime.redis, SYNC_LOCK_KEY.format(store_id=store_id), ttl=SYNC_LEASE_SECONDS)
+    if not lease.acquire():
         raise SyncBusy(f"store {store_id}: another sync is running")
     try:
         return _sync_locked(runtime, store_id, dispatch, importer or make_importer(runtime))
     finally:
-        try:
-            lock.release()
-        except Exception:  # noqa: BLE001 - an expired lock is not worth failing a finished sync
-            log.warning("store %s: sync lock expired before release", store_id)
+        lease.release()
 
 
 def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImporter) -> StoreSyncResult:
@@ -83,7 +99,13 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
         amazon = runtime.amazon_client(store)
         settings = order_settings(store.order_settings)
     try:
-        pulled = pull_changes(runtime.db.sessionmaker, store_id, amazon, runtime.settings.sync, run_id=run_id)
+        try:
+            pulled = pull_changes(runtime.db.sessionmaker, store_id, amazon, runtime.settings.sync, run_id=run_id)
+        except (AmazonServerError, AmazonThrottled) as exc:
+            outage = record_outage(runtime.redis, store_id, str(exc), utcnow())
+            log.warning("store %s: %s", code, exc)
+            raise AmazonUnavailable(outage) from None
+        clear_outage(runtime.redis, store_id)
         if settings.stock_handling is StockHandling.DECREMENT_SOURCE:
             reconcile_reservations(runtime.db.sessionmaker, store_id, runtime.magento_client(settings.store_view_code))
         due: list[str] = []
@@ -99,7 +121,7 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
             run = session.get(SyncRun, run_id)
             run.result = "failed"
             run.finished_at = utcnow()
-            run.error_text = f"{type(exc).__name__}: {exc}"
+            run.error_text = str(exc) if isinstance(exc, AmazonUnavailable) else f"{type(exc).__name__}: {exc}"
         raise
     with runtime.db.session() as session:
         run = session.get(SyncRun, run_id)

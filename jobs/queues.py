@@ -16,8 +16,16 @@ ORDERS = "orders"
 ACTIONS = "actions"
 ALL_QUEUES = (SYNC, ORDERS, ACTIONS)
 
-# Back-off for transient failures (Amazon/Magento down, throttled beyond the client's own retries).
-RETRY = Retry(max=5, interval=[10, 30, 120, 300, 900])
+# No job waits in RQ's scheduled registry for a retry: a `Retry` interval with a unique job id blocks every
+# new enqueue of that work until it comes due (and a dead worker holding RQ's scheduler lock leaves it
+# overdue). Retries are immediate and few; they re-run a job whose work-horse or worker was killed (an
+# abandoned job found by the scheduler's sweep). Longer back-off is the scheduler's job: it queues a
+# store's sync at the next tick or when the store's Amazon back-off has passed (`bridge.outage`), and
+# re-queues every order the database says is due but no job will run (`jobs.scheduler`).
+SYNC_RETRY = Retry(max=1)
+IMPORT_RETRY = Retry(max=3)
+ACTIONS_RETRY = Retry(max=3)
+PENDING_STATUSES = frozenset({"queued", "started", "scheduled", "deferred"})
 RESULT_TTL = 3600
 FAILURE_TTL = 7 * 24 * 3600  # failed jobs stay visible for a week, then their unique id frees up
 
@@ -38,12 +46,24 @@ def import_job_id(store_id: int, amazon_order_id: str) -> str:
     return f"import-{store_id}-{_safe(amazon_order_id)}"
 
 
-def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int) -> Job | None:
+def pending_job_ids(connection: Redis, job_ids: list[str]) -> set[str]:
+    """Of these job ids, those with a job that will still run (queued, running, scheduled), in one round trip."""
+    pipe = connection.pipeline(transaction=False)
+    for job_id in job_ids:
+        pipe.hget(Job.key_for(job_id), "status")
+    return {
+        job_id
+        for job_id, status in zip(job_ids, pipe.execute(), strict=True)
+        if status is not None and status.decode() in PENDING_STATUSES
+    }
+
+
+def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int, retry: Retry) -> Job | None:
     """Enqueue unless a job with this id is still queued/running; a finished or failed one is replaced."""
     existing = Job.fetch(job_id, connection=q.connection) if Job.exists(job_id, connection=q.connection) else None
     if existing is not None:
         status = existing.get_status(refresh=True)
-        if status in ("queued", "started", "scheduled", "deferred"):
+        if status in PENDING_STATUSES:
             return None
         existing.delete()
     try:
@@ -52,7 +72,7 @@ def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int) -> Jo
             *args,
             job_id=job_id,
             unique=True,
-            retry=RETRY,
+            retry=retry,
             job_timeout=timeout,
             result_ttl=RESULT_TTL,
             failure_ttl=FAILURE_TTL,
@@ -63,7 +83,8 @@ def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int) -> Jo
 
 def enqueue_sync(connection: Redis, store_id: int) -> Job | None:
     return _enqueue_unique(
-        queue(SYNC, connection), "jobs.tasks.sync_store", sync_job_id(store_id), store_id, timeout=3600
+        queue(SYNC, connection), "jobs.tasks.sync_store", sync_job_id(store_id), store_id,
+        timeout=3600, retry=SYNC_RETRY,
     )
 
 
@@ -75,10 +96,12 @@ def enqueue_import(connection: Redis, store_id: int, amazon_order_id: str) -> Jo
         store_id,
         amazon_order_id,
         timeout=600,
+        retry=IMPORT_RETRY,
     )
 
 
 def enqueue_actions(connection: Redis, store_id: int) -> Job | None:
     return _enqueue_unique(
-        queue(ACTIONS, connection), "jobs.tasks.send_actions", f"actions-store-{store_id}", store_id, timeout=1800
+        queue(ACTIONS, connection), "jobs.tasks.send_actions", f"actions-store-{store_id}", store_id,
+        timeout=1800, retry=ACTIONS_RETRY,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bridge.service import SyncBusy, make_importer
+from bridge.service import AmazonUnavailable, SyncBusy, make_importer
 from bridge.service import sync_store as run_store_sync
 from jobs import queues
 from jobs.context import runtime
@@ -25,6 +25,8 @@ def sync_store(store_id: int) -> dict:
     except SyncBusy as exc:
         log.info("%s; skipping this run", exc)
         return {"skipped": str(exc)}
+    except AmazonUnavailable as exc:  # the job ends; the scheduler tries again after the back-off
+        return {"amazon_unavailable_until": exc.outage.until.isoformat(), "reason": exc.outage.reason}
     return {"orders_seen": result.orders_seen, "new": result.new, "due": len(result.due), "linked": result.linked}
 
 
