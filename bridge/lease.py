@@ -26,7 +26,7 @@ class Lease:
             raise ValueError("a lease needs a positive ttl")
         self.name = name
         self.ttl = ttl
-        self._lock: Lock = redis.lock(name, timeout=ttl, blocking=False)
+        self._lock: Lock = redis.lock(name, timeout=ttl, blocking=False, thread_local=False)  # renewed by a thread
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lost = False  # set when a renewal found the lease taken or gone (e.g. Redis restarted)

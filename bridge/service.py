@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 LOOKUP_BATCH = 100
 SYNC_LEASE_SECONDS = 30
 SYNC_LOCK_KEY = "amazon-bridge:sync-lock:{store_id}"
+SYNC_WANTED_KEY = "amazon-bridge:sync-wanted:{store_id}"  # a sync found the lease held: run again once free
 
 
 class SyncBusy(Exception):
@@ -79,11 +80,22 @@ def sync_store(
     """Pull one store's changes and dispatch the orders due for import (as jobs, or in-process)."""
     lease = Lease(runtime.redis, SYNC_LOCK_KEY.format(store_id=store_id), ttl=SYNC_LEASE_SECONDS)
     if not lease.acquire():
+        # The holder may be a sync that is running, or a killed one whose lease has not run out yet: the
+        # scheduler queues this store's sync again as soon as the lease is free (`sync_wanted`).
+        runtime.redis.set(SYNC_WANTED_KEY.format(store_id=store_id), 1, ex=24 * 3600)
         raise SyncBusy(f"store {store_id}: another sync is running")
     try:
         return _sync_locked(runtime, store_id, dispatch, importer or make_importer(runtime))
     finally:
         lease.release()
+
+
+def sync_wanted(redis, store_id: int) -> bool:
+    """True when a sync of this store was turned away by a held lease that is free now (claims the want)."""
+    key = SYNC_WANTED_KEY.format(store_id=store_id)
+    if not redis.exists(key) or redis.exists(SYNC_LOCK_KEY.format(store_id=store_id)):
+        return False
+    return bool(redis.delete(key))
 
 
 def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImporter) -> StoreSyncResult:

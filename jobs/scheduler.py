@@ -9,6 +9,8 @@ Besides the ticks, the leader runs its `sweeps` every poll (each one cheap; more
 
 * `requeue_abandoned_jobs`: jobs of a killed worker (their heartbeat ran out) go back to their queue
   (their immediate `Retry`, see `jobs.queues`) or to the failed registry, within about 30 s of the kill;
+* `retry_turned_away_syncs`: a sync that found the store's lease held (a killed worker's, not yet run
+  out) is queued again once the lease is free;
 * `retry_after_outage`: a store whose sync ended on an Amazon outage is queued again once its back-off
   (`bridge.outage`) has passed, without waiting for the next tick;
 * `requeue_orphaned_imports`: every order the database says is queued for import, with no worker holding
@@ -37,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.outage import current_outage, retry_queued
 from bridge.runtime import Runtime
+from bridge.service import sync_wanted
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store
 from bridge.storage.stores import order_settings
 from jobs import queues
@@ -61,7 +64,12 @@ class Scheduler:
         self.schedule = runtime.settings.sync.schedule
         self._last_tick: datetime | None = None
         # Run by the leader at every poll, in order, each on its own (one failing does not stop the rest).
-        self.sweeps: list[Sweep] = [self.requeue_abandoned_jobs, self.retry_after_outage, self.requeue_orphaned_imports]
+        self.sweeps: list[Sweep] = [
+            self.requeue_abandoned_jobs,
+            self.retry_turned_away_syncs,
+            self.retry_after_outage,
+            self.requeue_orphaned_imports,
+        ]
 
     # -- leadership ---------------------------------------------------------------------------------
 
@@ -120,6 +128,17 @@ class Scheduler:
         (or failed when it has no retries left). RQ runs this only at a worker's maintenance (10 min)."""
         for q in Queue.all(connection=self.redis):
             StartedJobRegistry(queue=q).cleanup()
+
+    def retry_turned_away_syncs(self, now: datetime) -> list[int]:
+        """Queue the sync of each store whose last sync found the lease held (say, by a killed worker whose
+        lease has run out since)."""
+        enqueued = [
+            store_id for store_id in self._active_store_ids()
+            if sync_wanted(self.redis, store_id) and queues.enqueue_sync(self.redis, store_id) is not None
+        ]
+        if enqueued:
+            log.info("sync lease free again: sync queued for stores %s", enqueued)
+        return enqueued
 
     def retry_after_outage(self, now: datetime) -> list[int]:
         """Queue the sync of each store whose Amazon back-off has passed."""
