@@ -42,6 +42,10 @@ def sync_job_id(store_id: int) -> str:
     return f"sync-store-{store_id}"
 
 
+def actions_job_id(store_id: int) -> str:
+    return f"actions-store-{store_id}"
+
+
 def import_job_id(store_id: int, amazon_order_id: str) -> str:
     return f"import-{store_id}-{_safe(amazon_order_id)}"
 
@@ -102,6 +106,6 @@ def enqueue_import(connection: Redis, store_id: int, amazon_order_id: str) -> Jo
 
 def enqueue_actions(connection: Redis, store_id: int) -> Job | None:
     return _enqueue_unique(
-        queue(ACTIONS, connection), "jobs.tasks.send_actions", f"actions-store-{store_id}", store_id,
+        queue(ACTIONS, connection), "jobs.tasks.send_actions", actions_job_id(store_id), store_id,
         timeout=1800, retry=ACTIONS_RETRY,
     )

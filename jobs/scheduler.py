@@ -15,7 +15,9 @@ Besides the ticks, the leader runs its `sweeps` every poll (each one cheap; more
   (`bridge.outage`) has passed, without waiting for the next tick;
 * `requeue_orphaned_imports`: every order the database says is queued for import, with no worker holding
   its claim and no RQ job that will run it (lost to a kill, a failed job, a Redis restart), is queued.
-  Orders in error whose back-off passed are swept at each tick, as each sync would retry them.
+  Orders in error whose back-off passed are swept at each tick, as each sync would retry them;
+* `requeue_pending_actions`: a store with requests to Amazon (cancels) queued or sent, and no actions job
+  that will run, gets one.
 
 Redis or the database going away never ends the loop: it logs and tries again with back-off.
 """
@@ -40,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bridge.outage import current_outage, retry_queued
 from bridge.runtime import Runtime
 from bridge.service import sync_wanted
-from bridge.storage.models import AmazonOrderRecord, ImportState, Store
+from bridge.storage.models import ActionState, AmazonOrderRecord, ImportState, OutboundAction, Store
 from bridge.storage.stores import order_settings
 from jobs import queues
 
@@ -69,6 +71,7 @@ class Scheduler:
             self.retry_turned_away_syncs,
             self.retry_after_outage,
             self.requeue_orphaned_imports,
+            self.requeue_pending_actions,
         ]
 
     # -- leadership ---------------------------------------------------------------------------------
@@ -183,6 +186,26 @@ class Scheduler:
                 requeued.append(order_id)
         if requeued:
             log.info("%d orders due for import had no job; queued them", len(requeued))
+        return requeued
+
+    def requeue_pending_actions(self, now: datetime) -> list[int]:
+        """Queue the actions job of each store with requests to Amazon still queued or awaiting their feed's
+        result, when no such job will run (its worker was killed, or Redis lost it)."""
+        with self.runtime.db.session() as session:
+            store_ids = sorted(set(session.scalars(
+                select(AmazonOrderRecord.store_id)
+                .join(OutboundAction, OutboundAction.order_id == AmazonOrderRecord.id)
+                .where(OutboundAction.state.in_([ActionState.QUEUED.value, ActionState.SENT.value]))
+                .distinct()
+            )))
+        job_ids = [queues.actions_job_id(store_id) for store_id in store_ids]
+        pending = queues.pending_job_ids(self.redis, job_ids)
+        requeued = [
+            store_id for store_id, job_id in zip(store_ids, job_ids, strict=True)
+            if job_id not in pending and queues.enqueue_actions(self.redis, store_id) is not None
+        ]
+        if requeued:
+            log.info("requests to Amazon pending with no job: actions queued for stores %s", requeued)
         return requeued
 
     # -- loop -----------------------------------------------------------------------------------------
