@@ -9,11 +9,13 @@ An Amazon outage ends the sync at once with `AmazonUnavailable` and a per-store 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.amazon.errors import AmazonServerError, AmazonThrottled
 from bridge.importer.pipeline import OrderImporter
@@ -61,8 +63,55 @@ class StoreSyncResult:
     run_id: int
 
 
+class RenewingImporter(OrderImporter):
+    """The importer whose per-order claim is renewed by a heartbeat while the import runs.
+
+    The claim is a lease in the database (`claim_expires_at`); a worker SIGKILLed mid-import stops renewing
+    it, so the order is free again within `claim_lease_seconds` (and the scheduler's sweep queues it),
+    however long a live import takes (Magento stalls, retries)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._heartbeats: dict[str, threading.Event] = {}
+
+    def claim(self, store_id: int, amazon_order_id: str) -> str | None:
+        token = super().claim(store_id, amazon_order_id)
+        if token is not None and self.lease.total_seconds() > 0:
+            stop = threading.Event()
+            self._heartbeats[token] = stop
+            threading.Thread(target=self._renew, args=(store_id, amazon_order_id, token, stop),
+                             name=f"claim:{amazon_order_id}", daemon=True).start()
+        return token
+
+    def release(self, store_id: int, amazon_order_id: str, token: str) -> None:
+        stop = self._heartbeats.pop(token, None)
+        if stop is not None:
+            stop.set()
+        super().release(store_id, amazon_order_id, token)
+
+    def _renew(self, store_id: int, amazon_order_id: str, token: str, stop: threading.Event) -> None:
+        while not stop.wait(self.lease.total_seconds() / 3):
+            try:
+                with self.session_factory() as session:
+                    renewed = session.execute(
+                        update(AmazonOrderRecord)
+                        .where(
+                            AmazonOrderRecord.store_id == store_id,
+                            AmazonOrderRecord.amazon_order_id == amazon_order_id,
+                            AmazonOrderRecord.claim_token == token,
+                        )
+                        .values(claim_expires_at=self.now() + self.lease)
+                        .execution_options(synchronize_session=False)
+                    ).rowcount
+                    session.commit()
+                if not renewed:  # released, or taken over after it ran out: nothing left to renew
+                    return
+            except SQLAlchemyError as exc:  # the database away for a moment: try again at the next beat
+                log.warning("order %s: claim renewal failed (%s)", amazon_order_id, type(exc).__name__)
+
+
 def make_importer(runtime: Runtime) -> OrderImporter:
-    return OrderImporter(
+    return RenewingImporter(
         runtime.db.session,
         runtime.magento_client,
         public_base_url=runtime.settings.admin.public_base_url,

@@ -268,3 +268,40 @@ def test_worker_and_scheduler_survive_a_redis_restart(sqlite_url, magento_twin, 
             kill_tree(p)
         bridge.runtime.close()
         own.stop()
+
+
+# -- an order's import claim -------------------------------------------------------------------------------
+
+CLAIM_HOLDER = """
+import sys, time
+from bridge.runtime import Runtime
+from bridge.service import make_importer
+importer = make_importer(Runtime.from_config(sys.argv[1]))
+assert importer.claim(int(sys.argv[2]), sys.argv[3])
+print("claimed", flush=True)
+time.sleep(600)
+"""
+
+
+def test_an_import_claim_is_renewed_while_the_importer_lives_and_frees_after_a_sigkill(bridge, tmp_path):
+    from bridge.service import make_importer
+
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000037-0000001")])
+    sync_store(bridge.runtime, bridge.store_id, dispatch=lambda ids: None)  # queued, not imported
+    lease = 1
+    env = write_config(bridge, tmp_path / "config.toml", lease_seconds=lease)
+    holder = subprocess.Popen([sys.executable, "-c", CLAIM_HOLDER, str(tmp_path / "config.toml"),
+                               str(bridge.store_id), "111-0000037-0000001"],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, start_new_session=True)
+    other = make_importer(bridge.runtime)
+    try:
+        assert holder.stdout.readline().strip() == b"claimed"
+        for _ in range(4):  # four lifetimes of the claim: still the holder's
+            time.sleep(lease)
+            assert other.claim(bridge.store_id, "111-0000037-0000001") is None
+    finally:
+        kill_tree(holder)
+    token = wait_until(lambda: other.claim(bridge.store_id, "111-0000037-0000001"), 10 * lease,
+                       "the killed importer's claim ran out")
+    other.release(bridge.store_id, "111-0000037-0000001", token)
