@@ -6,10 +6,13 @@ queued twice while the first is still pending is one job, not two.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
+from rq.utils import utcparse
 
 SYNC = "sync"
 ORDERS = "orders"
@@ -60,6 +63,24 @@ def pending_job_ids(connection: Redis, job_ids: list[str]) -> set[str]:
         for job_id, status in zip(job_ids, pipe.execute(), strict=True)
         if status is not None and status.decode() in PENDING_STATUSES
     }
+
+
+def idle_job_ids(connection: Redis, job_ids: list[str], *, now: datetime, quiet_seconds: float) -> set[str]:
+    """Of these job ids, those no job will run: never queued (or lost with Redis), or ended (finished, failed,
+    stopped) more than `quiet_seconds` ago. The quiet time is the back-off of work that keeps failing
+    (Magento down), so a sweep does not re-run every order at every poll. One round trip."""
+    pipe = connection.pipeline(transaction=False)
+    for job_id in job_ids:
+        pipe.hmget(Job.key_for(job_id), "status", "ended_at")
+    idle = set()
+    for job_id, (status, ended_at) in zip(job_ids, pipe.execute(), strict=True):
+        if status is None:
+            idle.add(job_id)
+        elif status.decode() not in PENDING_STATUSES:
+            ended = utcparse(ended_at.decode()).replace(tzinfo=UTC) if ended_at else None
+            if ended is None or (now - ended).total_seconds() >= quiet_seconds:
+                idle.add(job_id)
+    return idle
 
 
 def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int, retry: Retry) -> Job | None:

@@ -14,7 +14,8 @@ Besides the ticks, the leader runs its `sweeps` every poll (each one cheap; more
 * `retry_after_outage`: a store whose sync ended on an Amazon outage is queued again once its back-off
   (`bridge.outage`) has passed, without waiting for the next tick;
 * `requeue_orphaned_imports`: every order the database says is queued for import, with no worker holding
-  its claim and no RQ job that will run it (lost to a kill, a failed job, a Redis restart), is queued.
+  its claim and no RQ job that will run it (lost to a kill or a Redis restart: at once; a job that ended,
+  e.g. failed on a Magento outage: `IMPORT_RETRY_AFTER_SECONDS` after it ended), is queued.
   Orders in error whose back-off passed are swept at each tick, as each sync would retry them;
 * `requeue_pending_actions`: a store with requests to Amazon (cancels) queued or sent, and no actions job
   that will run, gets one.
@@ -52,6 +53,7 @@ LEADER_KEY = "amazon-bridge:scheduler:leader"
 TICK_KEY = "amazon-bridge:scheduler:tick:{store_id}:{tick}"
 LEASE_SECONDS = 30
 ORPHAN_SWEEP_LIMIT = 5000  # orders looked at per sweep; the next sweep takes the rest
+IMPORT_RETRY_AFTER_SECONDS = 30  # an order whose import job ended (failed: Magento down) waits this long
 RECONNECT_MAX_SECONDS = 30.0
 
 Sweep = Callable[[datetime], object]
@@ -179,10 +181,10 @@ class Scheduler:
                 .limit(ORPHAN_SWEEP_LIMIT)
             ).all()
         job_ids = [queues.import_job_id(store_id, order_id) for store_id, order_id in rows]
-        pending = queues.pending_job_ids(self.redis, job_ids)
+        idle = queues.idle_job_ids(self.redis, job_ids, now=now, quiet_seconds=IMPORT_RETRY_AFTER_SECONDS)
         requeued = []
         for (store_id, order_id), job_id in zip(rows, job_ids, strict=True):
-            if job_id not in pending and queues.enqueue_import(self.redis, store_id, order_id) is not None:
+            if job_id in idle and queues.enqueue_import(self.redis, store_id, order_id) is not None:
                 requeued.append(order_id)
         if requeued:
             log.info("%d orders due for import had no job; queued them", len(requeued))

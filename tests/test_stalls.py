@@ -305,3 +305,18 @@ def test_an_import_claim_is_renewed_while_the_importer_lives_and_frees_after_a_s
     token = wait_until(lambda: other.claim(bridge.store_id, "111-0000037-0000001"), 10 * lease,
                        "the killed importer's claim ran out")
     other.release(bridge.store_id, "111-0000037-0000001", token)
+
+
+def test_an_import_that_failed_is_queued_again_after_a_quiet_time_not_at_every_poll(bridge):
+    """Magento down: the order's job failed (its immediate retries spent); the sweep waits before trying again."""
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000038-0000001")])
+    sync_store(bridge.runtime, bridge.store_id, dispatch=lambda ids: None)
+    conn = bridge.runtime.redis
+    scheduler = Scheduler(bridge.runtime, name="test-scheduler")
+    now = datetime.now(UTC)
+    assert scheduler.requeue_orphaned_imports(now) == ["111-0000038-0000001"]
+    job = Job.fetch(queues.import_job_id(bridge.store_id, "111-0000038-0000001"), connection=conn)
+    conn.hset(job.key, mapping={"status": "failed", "ended_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+    assert scheduler.requeue_orphaned_imports(now + timedelta(seconds=5)) == []
+    assert scheduler.requeue_orphaned_imports(now + timedelta(seconds=31)) == ["111-0000038-0000001"]
