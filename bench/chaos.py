@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import os
 import random
 import re
@@ -33,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -165,6 +167,7 @@ class Twins:
         self.magento = magento
         self.amazon = amazon
         self.http = magento.session()
+        self.last_entity_id = 0
 
     def amazon_orders(self) -> dict[str, dict]:
         out = {}
@@ -175,11 +178,14 @@ class Twins:
                 out[order["orderId"]] = order
         return out
 
-    def commerce_orders(self) -> list[dict]:
+    def commerce_orders(self, after_entity_id: int = 0) -> list[dict]:
         orders, page = [], 1
         while True:
             response = self.http.get(f"{self.magento.url}/rest/V1/orders", timeout=60, params={
-                "searchCriteria[pageSize]": 500, "searchCriteria[currentPage]": page})
+                "searchCriteria[pageSize]": 500, "searchCriteria[currentPage]": page,
+                "searchCriteria[filter_groups][0][filters][0][field]": "entity_id",
+                "searchCriteria[filter_groups][0][filters][0][value]": after_entity_id,
+                "searchCriteria[filter_groups][0][filters][0][condition_type]": "gt"})
             response.raise_for_status()
             body = response.json()
             orders.extend(body["items"])
@@ -307,6 +313,9 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
         seen_commerce: dict[str, float] = {}
         events = Counter()
 
+        on_amazon = {o["orderId"]: copy.deepcopy(o) for o in orders[: len(orders) - len(late)]}
+        watcher = Watcher(Twins(magento, amazon), seen_commerce)  # its own HTTP session
+        watcher.start()
         while (elapsed := time.monotonic() - start) < chaos_seconds:
             if elapsed >= next_worker_kill:
                 fleet.kill_worker(rng.randrange(workers))
@@ -331,12 +340,11 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
                 amazon.set_faults(seed=seed, rate_429=0.20)
                 outage_until = 0.0
             if elapsed >= next_mutation:
-                _mutate(rng, amazon, twins, bridge, seller_of, pending_late, became_importable,
+                _mutate(rng, amazon, on_amazon, bridge, seller_of, pending_late, became_importable,
                         cancels_requested, events, n_orders)
                 next_mutation = elapsed + 3.0
             amazon.advance_clock(20)  # Amazon lists an update once it is two minutes old (twin time)
-            _note_commerce(twins, seen_commerce)
-            time.sleep(0.5)
+            time.sleep(0.25)
 
         # -- the faults stop; everything must settle ----------------------------------------------------------
         if pending_late:
@@ -352,7 +360,6 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
         calm_polls = 0
         while time.monotonic() - faults_stopped < settle_timeout:
             amazon.advance_clock(20)
-            _note_commerce(twins, seen_commerce)
             if _settled(twins, bridge, cancels_requested):
                 calm_polls += 1
                 if calm_polls >= 3:
@@ -360,10 +367,12 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
                     break
             else:
                 calm_polls = 0
-            time.sleep(1.0)
+            time.sleep(2.0)
         say(f"chaos: {'settled' if settled else 'NOT settled'} {time.monotonic() - faults_stopped:.0f} s after "
             "the faults stopped")
         fleet.stop()
+        watcher.stop()
+        _note_commerce(twins, seen_commerce)
 
         # -- the verdict, from the twins' data ------------------------------------------------------------
         amazon_orders = twins.amazon_orders()
@@ -404,15 +413,34 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
         redis_server.stop()
 
 
+class Watcher(threading.Thread):
+    """Notes, every second or so, when each Commerce order first appeared (the chaos loop keeps its pace)."""
+
+    def __init__(self, twins: Twins, seen: dict[str, float]):
+        super().__init__(name="chaos-watcher", daemon=True)
+        self.twins, self.seen = twins, seen
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(1.0):
+            _note_commerce(self.twins, self.seen)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=60)
+
+
 def _note_commerce(twins: Twins, seen: dict[str, float]) -> None:
-    """When each Amazon order was first seen as a Commerce order (from the Magento twin)."""
+    """When each Amazon order was first seen as a Commerce order (from the Magento twin; only orders newer
+    than the last one seen are read)."""
     try:
-        orders = twins.commerce_orders()
+        orders = twins.commerce_orders(after_entity_id=twins.last_entity_id)
     except requests.RequestException:
         return
     now = time.monotonic()
     for order in orders:
         seen.setdefault(order.get("ext_order_id"), now)
+        twins.last_entity_id = max(twins.last_entity_id, int(order["entity_id"]))
 
 
 def _seed_late(amazon, seller_of, pending_late, became_importable, now) -> None:
@@ -426,7 +454,7 @@ def _seed_late(amazon, seller_of, pending_late, became_importable, now) -> None:
     pending_late.clear()
 
 
-def _mutate(rng, amazon, twins, bridge, seller_of, pending_late, became_importable, cancels_requested, events,
+def _mutate(rng, amazon, on_amazon, bridge, seller_of, pending_late, became_importable, cancels_requested, events,
             n_orders) -> None:
     """Orders change on Amazon while the bridge works, and the merchant asks for cancels."""
     now = time.monotonic()
@@ -434,9 +462,12 @@ def _mutate(rng, amazon, twins, bridge, seller_of, pending_late, became_importab
     if pending_late:
         arriving, pending_late[:] = pending_late[:batch_size], pending_late[batch_size:]
         events["new orders"] += len(arriving)
+        on_amazon.update({o["orderId"]: o for o in arriving})
         _seed_late(amazon, seller_of, arriving, became_importable, now)
-    current = twins.amazon_orders()
-    pending = [o for o in current.values() if o["fulfillment"]["fulfillmentStatus"] == "PENDING"]
+    # What Amazon holds now, from what this run seeded and changed (the twin changes nothing by itself but
+    # the merchant's cancels, which are excluded below): reading 2,000 orders back every 3 s would slow the
+    # twins for the bridge.
+    pending = [o for o in on_amazon.values() if o["fulfillment"]["fulfillmentStatus"] == "PENDING"]
     rng.shuffle(pending)
     moves = max(1, batch_size // 4)
     for order in pending[:moves]:
@@ -444,16 +475,19 @@ def _mutate(rng, amazon, twins, bridge, seller_of, pending_late, became_importab
         if order["fulfillment"]["fulfilledBy"] == "AMAZON":
             requests.post(f"{amazon.url}/_sandbox/orders/{order['orderId']}/status",
                           json={"status": "SHIPPED", "sellerId": seller}, timeout=30).raise_for_status()
+            order["fulfillment"]["fulfillmentStatus"] = "SHIPPED"
             events["FBA shipped"] += 1
         else:
             requests.post(f"{amazon.url}/_sandbox/orders/{order['orderId']}/status",
                           json={"status": "UNSHIPPED", "sellerId": seller}, timeout=30).raise_for_status()
+            order["fulfillment"]["fulfillmentStatus"] = "UNSHIPPED"
             events["pending -> unshipped"] += 1
         became_importable[order["orderId"]] = now
     for order in pending[moves: moves + max(1, moves // 2)]:
         requests.post(f"{amazon.url}/_sandbox/orders/{order['orderId']}/status",
                       json={"status": "CANCELLED", "cancelledBy": "BUYER", "sellerId": seller_of[order["orderId"]]},
                       timeout=30).raise_for_status()
+        order["fulfillment"]["fulfillmentStatus"] = "CANCELLED"
         events["buyer cancels"] += 1
     # The merchant cancels a few imported, Unshipped MFN orders (what the admin's Cancel Order page records).
     with bridge.runtime.db.session() as session:
@@ -461,7 +495,7 @@ def _mutate(rng, amazon, twins, bridge, seller_of, pending_late, became_importab
             AmazonOrderRecord.import_state == "imported", AmazonOrderRecord.fulfillment_channel == "MFN",
         ).order_by(AmazonOrderRecord.id.desc()).limit(200).all()
         candidates = [r for r in candidates if r.amazon_order_id not in cancels_requested
-                      and current.get(r.amazon_order_id, {}).get("fulfillment", {}).get("fulfillmentStatus")
+                      and on_amazon.get(r.amazon_order_id, {}).get("fulfillment", {}).get("fulfillmentStatus")
                       == "UNSHIPPED"]
         rng.shuffle(candidates)
         stores = set()
