@@ -53,18 +53,6 @@ def import_job_id(store_id: int, amazon_order_id: str) -> str:
     return f"import-{store_id}-{_safe(amazon_order_id)}"
 
 
-def pending_job_ids(connection: Redis, job_ids: list[str]) -> set[str]:
-    """Of these job ids, those with a job that will still run (queued, running, scheduled), in one round trip."""
-    pipe = connection.pipeline(transaction=False)
-    for job_id in job_ids:
-        pipe.hget(Job.key_for(job_id), "status")
-    return {
-        job_id
-        for job_id, status in zip(job_ids, pipe.execute(), strict=True)
-        if status is not None and status.decode() in PENDING_STATUSES
-    }
-
-
 def idle_job_ids(connection: Redis, job_ids: list[str], *, now: datetime, quiet_seconds: float) -> set[str]:
     """Of these job ids, those no job will run: never queued (or lost with Redis), or ended (finished, failed,
     stopped) more than `quiet_seconds` ago. The quiet time is the back-off of work that keeps failing

@@ -18,7 +18,7 @@ Besides the ticks, the leader runs its `sweeps` every poll (each one cheap; more
   e.g. failed on a Magento outage: `IMPORT_RETRY_AFTER_SECONDS` after it ended), is queued.
   Orders in error whose back-off passed are swept at each tick, as each sync would retry them;
 * `requeue_pending_actions`: a store with requests to Amazon (cancels) queued or sent, and no actions job
-  that will run, gets one.
+  that will run, gets one (not while the store backs off from an Amazon outage).
 
 Redis or the database going away never ends the loop: it logs and tries again with back-off.
 """
@@ -117,8 +117,7 @@ class Scheduler:
             key = TICK_KEY.format(store_id=store_id, tick=int(tick.timestamp()))
             if not self.redis.set(key, self.name, nx=True, ex=7 * 24 * 3600):
                 continue
-            outage = current_outage(self.redis, store_id)
-            if outage is not None and outage.retry_pending and not outage.passed(now):
+            if _backing_off(current_outage(self.redis, store_id), now):
                 continue
             if queues.enqueue_sync(self.redis, store_id) is not None:
                 enqueued.append(store_id)
@@ -200,11 +199,12 @@ class Scheduler:
                 .where(OutboundAction.state.in_([ActionState.QUEUED.value, ActionState.SENT.value]))
                 .distinct()
             )))
+        store_ids = [s for s in store_ids if not _backing_off(current_outage(self.redis, s), now)]
         job_ids = [queues.actions_job_id(store_id) for store_id in store_ids]
-        pending = queues.pending_job_ids(self.redis, job_ids)
+        idle = queues.idle_job_ids(self.redis, job_ids, now=now, quiet_seconds=IMPORT_RETRY_AFTER_SECONDS)
         requeued = [
             store_id for store_id, job_id in zip(store_ids, job_ids, strict=True)
-            if job_id not in pending and queues.enqueue_actions(self.redis, store_id) is not None
+            if job_id in idle and queues.enqueue_actions(self.redis, store_id) is not None
         ]
         if requeued:
             log.info("requests to Amazon pending with no job: actions queued for stores %s", requeued)
@@ -246,3 +246,8 @@ class Scheduler:
         finally:
             with contextlib.suppress(RedisError):
                 self.resign()
+
+
+def _backing_off(outage, now: datetime) -> bool:
+    """True while a store waits out an Amazon outage (its retry not yet queued)."""
+    return outage is not None and outage.retry_pending and not outage.passed(now)

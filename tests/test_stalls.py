@@ -320,3 +320,41 @@ def test_an_import_that_failed_is_queued_again_after_a_quiet_time_not_at_every_p
     conn.hset(job.key, mapping={"status": "failed", "ended_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
     assert scheduler.requeue_orphaned_imports(now + timedelta(seconds=5)) == []
     assert scheduler.requeue_orphaned_imports(now + timedelta(seconds=31)) == ["111-0000038-0000001"]
+
+
+# -- a failing sync and the ticks ------------------------------------------------------------------------------
+
+
+def test_a_failed_sync_does_not_block_the_next_tick(bridge):
+    """No sync job waits in RQ's scheduled registry for a retry: the next tick queues the store again."""
+    conn = bridge.runtime.redis
+    scheduler = Scheduler(bridge.runtime, name="test-scheduler")
+    tick = datetime(2026, 11, 26, 12, 5, tzinfo=UTC)
+    assert scheduler.enqueue_due(tick) == [bridge.store_id]
+    job = Job.fetch(queues.sync_job_id(bridge.store_id), connection=conn)
+    assert all(interval == 0 for interval in (job.retry_intervals or [0]))  # retries are immediate only
+    job.set_status("failed")  # the sync failed (its immediate retry too)
+    assert scheduler.enqueue_due(tick + timedelta(minutes=5)) == [bridge.store_id]
+    assert Queue(queues.SYNC, connection=conn).scheduled_job_registry.count == 0
+
+
+def test_cancels_waiting_with_no_job_get_one_but_not_during_an_amazon_outage(bridge):
+    from bridge.outage import record_outage
+    from bridge.storage.models import AmazonOrderRecord, OutboundAction
+
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000039-0000001")])
+    bridge.sync()
+    with bridge.runtime.db.session() as session:
+        record = session.query(AmazonOrderRecord).one()
+        session.add(OutboundAction(order_id=record.id, kind="cancel", dedupe_key="cancel", reason="NoInventory",
+                                   requested_by="alice"))
+        session.commit()
+    conn = bridge.runtime.redis
+    scheduler = Scheduler(bridge.runtime, name="test-scheduler")
+    now = datetime.now(UTC)
+    outage = record_outage(conn, bridge.store_id, "503", now)
+    assert scheduler.requeue_pending_actions(now) == []  # Amazon is away: no job that would only fail
+    assert scheduler.requeue_pending_actions(outage.until) == [bridge.store_id]
+    assert scheduler.requeue_pending_actions(outage.until) == []  # its job is pending now
+    assert len(Queue(queues.ACTIONS, connection=conn)) == 1
