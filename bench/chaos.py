@@ -313,7 +313,8 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
         seen_commerce: dict[str, float] = {}
         events = Counter()
 
-        on_amazon = {o["orderId"]: copy.deepcopy(o) for o in orders[: len(orders) - len(late)]}
+        on_amazon = {o["orderId"]: dict(copy.deepcopy(o), _seller=seller_of[o["orderId"]])
+                     for o in orders[: len(orders) - len(late)]}
         watcher = Watcher(Twins(magento, amazon), seen_commerce)  # its own HTTP session
         watcher.start()
         while (elapsed := time.monotonic() - start) < chaos_seconds:
@@ -348,6 +349,8 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
 
         # -- the faults stop; everything must settle ----------------------------------------------------------
         if pending_late:
+            on_amazon.update({o["orderId"]: dict(copy.deepcopy(o), _seller=seller_of[o["orderId"]])
+                              for o in pending_late})
             _seed_late(amazon, seller_of, pending_late, became_importable, time.monotonic())
         magento.set_faults(rate_500=0, rate_drop=0, rate_timeout=0)
         with contextlib.suppress(requests.HTTPError):
@@ -360,7 +363,7 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
         calm_polls = 0
         while time.monotonic() - faults_stopped < settle_timeout:
             amazon.advance_clock(20)
-            if _settled(twins, bridge, cancels_requested):
+            if _settled(twins, bridge, on_amazon, seen_commerce, cancels_requested):
                 calm_polls += 1
                 if calm_polls >= 3:
                     settled = True
@@ -462,7 +465,7 @@ def _mutate(rng, amazon, on_amazon, bridge, seller_of, pending_late, became_impo
     if pending_late:
         arriving, pending_late[:] = pending_late[:batch_size], pending_late[batch_size:]
         events["new orders"] += len(arriving)
-        on_amazon.update({o["orderId"]: o for o in arriving})
+        on_amazon.update({o["orderId"]: dict(copy.deepcopy(o), _seller=seller_of[o["orderId"]]) for o in arriving})
         _seed_late(amazon, seller_of, arriving, became_importable, now)
     # What Amazon holds now, from what this run seeded and changed (the twin changes nothing by itself but
     # the merchant's cancels, which are excluded below): reading 2,000 orders back every 3 s would slow the
@@ -511,21 +514,27 @@ def _mutate(rng, amazon, on_amazon, bridge, seller_of, pending_late, became_impo
             queues.enqueue_actions(bridge.runtime.redis, store_id)
 
 
-def _settled(twins: Twins, bridge, cancels_requested: set[str]) -> bool:
-    """Every importable order has its Commerce order, every requested cancel reached Amazon, no job left."""
+def _settled(twins: Twins, bridge, on_amazon: dict, seen_commerce: dict, cancels_requested: set[str]) -> bool:
+    """No job left, every importable order has its Commerce order, every requested cancel reached Amazon.
+
+    Cheap checks first (Redis; the watcher's Commerce orders; the run's model of Amazon); the twins' full
+    data is read only for the verdict, so settling is not slowed by the measuring."""
     try:
-        amazon_orders = twins.amazon_orders()
-        ext_ids = {o.get("ext_order_id") for o in twins.commerce_orders()}
         conn = bridge.runtime.redis
         busy = sum(len(Queue(name, connection=conn)) + Queue(name, connection=conn).started_job_registry.count
                    for name in queues.ALL_QUEUES)
-    except Exception:  # noqa: BLE001 - a twin or Redis busy for a moment: not settled yet
+    except Exception:  # noqa: BLE001 - Redis busy for a moment: not settled yet
         return False
-    if any(importable(o) and oid not in ext_ids for oid, o in amazon_orders.items()):
+    if busy:
         return False
-    if any(amazon_orders[oid]["fulfillment"]["fulfillmentStatus"] != "CANCELLED" for oid in cancels_requested):
+    if any(importable(o) and oid not in seen_commerce for oid, o in on_amazon.items()):
         return False
-    return busy == 0
+    for oid in cancels_requested:
+        response = requests.get(f"{twins.amazon.url}/_sandbox/orders/{oid}", timeout=30,
+                                params={"sellerId": on_amazon[oid]["_seller"]})
+        if response.status_code != 200 or response.json()["fulfillment"]["fulfillmentStatus"] != "CANCELLED":
+            return False
+    return True
 
 
 def _stock_mismatches(twins: Twins, amazon_orders, by_ext, bridge, catalog) -> int:
