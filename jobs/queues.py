@@ -71,6 +71,17 @@ def idle_job_ids(connection: Redis, job_ids: list[str], *, now: datetime, quiet_
     return idle
 
 
+def _delete(job: Job) -> None:
+    """`job.delete()`, also for a job a killed worker left with a dangling execution record: RQ 2.12 raises
+    ValueError ("Execution ... not found in Redis") when an execution's hash expired before its registry
+    entry did, and that job's id could then never be queued again."""
+    try:
+        job.delete()
+    except ValueError:
+        job.connection.delete(job.execution_registry.key)
+        job.delete()
+
+
 def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int, retry: Retry) -> Job | None:
     """Enqueue unless a job with this id is still queued/running; a finished or failed one is replaced."""
     existing = Job.fetch(job_id, connection=q.connection) if Job.exists(job_id, connection=q.connection) else None
@@ -78,7 +89,7 @@ def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int, retry
         status = existing.get_status(refresh=True)
         if status in PENDING_STATUSES:
             return None
-        existing.delete()
+        _delete(existing)
     try:
         return q.enqueue(
             func,

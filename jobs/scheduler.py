@@ -243,6 +243,10 @@ class Scheduler:
                     log.warning("scheduler: %s (%s); trying again in %.0f s", type(exc).__name__, exc, delay)
                     time.sleep(delay)
                     delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+                except Exception:  # a scheduler that exits stalls every store: log, back off, go on
+                    log.exception("scheduler: unexpected error; trying again in %.0f s", delay)
+                    time.sleep(delay)
+                    delay = min(delay * 2, RECONNECT_MAX_SECONDS)
         finally:
             with contextlib.suppress(RedisError):
                 self.resign()

@@ -358,3 +358,16 @@ def test_cancels_waiting_with_no_job_get_one_but_not_during_an_amazon_outage(bri
     assert scheduler.requeue_pending_actions(outage.until) == [bridge.store_id]
     assert scheduler.requeue_pending_actions(outage.until) == []  # its job is pending now
     assert len(Queue(queues.ACTIONS, connection=conn)) == 1
+
+
+def test_a_job_left_with_a_dangling_execution_record_can_be_queued_again(bridge):
+    """RQ 2.12's job.delete() raises when a killed worker's execution record expired before its registry
+    entry: the store's sync id must still be queueable (this stopped a scheduler in a chaos run)."""
+    conn = bridge.runtime.redis
+    job = queues.enqueue_sync(conn, bridge.store_id)
+    conn.zadd(job.execution_registry.key, {"gone-with-the-worker": time.time() + 600})
+    job.set_status("failed")
+    with pytest.raises(ValueError, match="not found in Redis"):
+        Job.fetch(job.id, connection=conn).delete()  # what RQ itself does
+    assert queues.enqueue_sync(conn, bridge.store_id) is not None
+    assert len(Queue(queues.SYNC, connection=conn)) == 1
