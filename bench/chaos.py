@@ -17,6 +17,8 @@ twins hold (not the bridge's database). Last line:
     chaos: amazon=N importable=N commerce=N duplicates=0 missing=0 total_mismatches=0 double_actions=0
            failed_jobs=0 stock_mismatches=0 max_wait_s=S
 
+`CHAOS_DEBUG=1` also prints, for each stock mismatch, the orders holding that SKU.
+
 `max_wait_s`: the longest any importable order waited, after the faults stopped (or after it became
 importable, if later), before its Commerce order existed. Exit status 0 when every count is 0 and
 `max_wait_s` <= 120.
