@@ -90,7 +90,7 @@ class SyncSettings:
     overlap_minutes: int = 10  # lastUpdatedAfter = cursor - overlap, so clock edges never lose an order
     page_size: int = 100
     initial_lookback_days: int = 7  # a new store's first pass lists orders updated this far back
-    claim_lease_seconds: int = 300  # how long one worker owns an order while importing it
+    claim_lease_seconds: int = 60  # an order's claim lives this long past its importer's last heartbeat
 
 
 @dataclass(frozen=True)

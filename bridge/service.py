@@ -1,21 +1,28 @@
 """One store's sync: pull Amazon changes, link orders Magento already has, hand the rest to importers.
 
 Used by the RQ job (imports become jobs) and by `amazon-bridge sync --once` (imports run in-process).
-A Redis lock per store keeps two syncs of one store from overlapping, whoever started them.
+A Redis lease per store keeps two syncs of one store from overlapping, whoever started them; it is short
+and renewed while the sync runs (`bridge.lease`), so a killed worker frees it within `SYNC_LEASE_SECONDS`.
+An Amazon outage ends the sync at once with `AmazonUnavailable` and a per-store back-off (`bridge.outage`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
+from bridge.amazon.errors import AmazonServerError, AmazonThrottled
 from bridge.importer.pipeline import OrderImporter
+from bridge.lease import Lease
 from bridge.lifecycle import LifecycleDeferred, OrderLifecycle, dispatch_due
 from bridge.order_settings import StockHandling
+from bridge.outage import AmazonOutage, clear_outage, record_outage
 from bridge.runtime import Runtime
 from bridge.stock import StockLocks, reconcile_reservations, return_order_stock
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, SyncRun, utcnow
@@ -26,10 +33,25 @@ from bridge.sync import pull_changes
 log = logging.getLogger(__name__)
 
 LOOKUP_BATCH = 100
+SYNC_LEASE_SECONDS = 30
+SYNC_LOCK_KEY = "amazon-bridge:sync-lock:{store_id}"
+SYNC_WANTED_KEY = "amazon-bridge:sync-wanted:{store_id}"  # a sync found the lease held: run again once free
 
 
 class SyncBusy(Exception):
     """Another sync of this store is running; this one did nothing."""
+
+
+class AmazonUnavailable(Exception):
+    """Amazon failed (5xx, time-outs, refused connections, or throttling beyond the budget): the sync ended
+    early and the scheduler tries again after `outage.until`."""
+
+    def __init__(self, outage: AmazonOutage):
+        super().__init__(
+            f"store {outage.store_id}: Amazon unavailable ({outage.reason}); "
+            f"next try after {outage.until:%H:%M:%S} UTC"
+        )
+        self.outage = outage
 
 
 @dataclass(frozen=True)
@@ -59,8 +81,55 @@ def give_back_stock(runtime: Runtime, store_id: int, amazon_order_id: str, *, ac
     )
 
 
+class RenewingImporter(OrderImporter):
+    """The importer whose per-order claim is renewed by a heartbeat while the import runs.
+
+    The claim is a lease in the database (`claim_expires_at`); a worker SIGKILLed mid-import stops renewing
+    it, so the order is free again within `claim_lease_seconds` (and the scheduler's sweep queues it),
+    however long a live import takes (Magento stalls, retries)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._heartbeats: dict[str, threading.Event] = {}
+
+    def claim(self, store_id: int, amazon_order_id: str) -> str | None:
+        token = super().claim(store_id, amazon_order_id)
+        if token is not None and self.lease.total_seconds() > 0:
+            stop = threading.Event()
+            self._heartbeats[token] = stop
+            threading.Thread(target=self._renew, args=(store_id, amazon_order_id, token, stop),
+                             name=f"claim:{amazon_order_id}", daemon=True).start()
+        return token
+
+    def release(self, store_id: int, amazon_order_id: str, token: str) -> None:
+        stop = self._heartbeats.pop(token, None)
+        if stop is not None:
+            stop.set()
+        super().release(store_id, amazon_order_id, token)
+
+    def _renew(self, store_id: int, amazon_order_id: str, token: str, stop: threading.Event) -> None:
+        while not stop.wait(self.lease.total_seconds() / 3):
+            try:
+                with self.session_factory() as session:
+                    renewed = session.execute(
+                        update(AmazonOrderRecord)
+                        .where(
+                            AmazonOrderRecord.store_id == store_id,
+                            AmazonOrderRecord.amazon_order_id == amazon_order_id,
+                            AmazonOrderRecord.claim_token == token,
+                        )
+                        .values(claim_expires_at=self.now() + self.lease)
+                        .execution_options(synchronize_session=False)
+                    ).rowcount
+                    session.commit()
+                if not renewed:  # released, or taken over after it ran out: nothing left to renew
+                    return
+            except SQLAlchemyError as exc:  # the database away for a moment: try again at the next beat
+                log.warning("order %s: claim renewal failed (%s)", amazon_order_id, type(exc).__name__)
+
+
 def make_importer(runtime: Runtime) -> OrderImporter:
-    return OrderImporter(
+    return RenewingImporter(
         runtime.db.session,
         runtime.magento_client,
         public_base_url=runtime.settings.admin.public_base_url,
@@ -106,17 +175,25 @@ def sync_store(
 ) -> StoreSyncResult:
     """Pull one store's changes, dispatch the orders due for import and the Commerce orders that must follow
     Amazon (canceled, shipped): as jobs, or in-process when `dispatch_changes` is not given."""
-    lock = runtime.redis.lock(f"amazon-bridge:sync-lock:{store_id}", timeout=3600, blocking=False)
-    if not lock.acquire(blocking=False):
+    lease = Lease(runtime.redis, SYNC_LOCK_KEY.format(store_id=store_id), ttl=SYNC_LEASE_SECONDS)
+    if not lease.acquire():
+        # The holder may be a sync that is running, or a killed one whose lease has not run out yet: the
+        # scheduler queues this store's sync again as soon as the lease is free (`sync_wanted`).
+        runtime.redis.set(SYNC_WANTED_KEY.format(store_id=store_id), 1, ex=24 * 3600)
         raise SyncBusy(f"store {store_id}: another sync is running")
     try:
         return _sync_locked(runtime, store_id, dispatch, importer or make_importer(runtime),
                             dispatch_changes or follow_in_process(runtime, store_id))
     finally:
-        try:
-            lock.release()
-        except Exception:  # noqa: BLE001 - an expired lock is not worth failing a finished sync
-            log.warning("store %s: sync lock expired before release", store_id)
+        lease.release()
+
+
+def sync_wanted(redis, store_id: int) -> bool:
+    """True when a sync of this store was turned away by a held lease that is free now (claims the want)."""
+    key = SYNC_WANTED_KEY.format(store_id=store_id)
+    if not redis.exists(key) or redis.exists(SYNC_LOCK_KEY.format(store_id=store_id)):
+        return False
+    return bool(redis.delete(key))
 
 
 def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImporter,
@@ -133,7 +210,13 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
         amazon = runtime.amazon_client(store)
         settings = order_settings(store.order_settings)
     try:
-        pulled = pull_changes(runtime.db.sessionmaker, store_id, amazon, runtime.settings.sync, run_id=run_id)
+        try:
+            pulled = pull_changes(runtime.db.sessionmaker, store_id, amazon, runtime.settings.sync, run_id=run_id)
+        except (AmazonServerError, AmazonThrottled) as exc:
+            outage = record_outage(runtime.redis, store_id, str(exc), utcnow())
+            log.warning("store %s: %s", code, exc)
+            raise AmazonUnavailable(outage) from None
+        clear_outage(runtime.redis, store_id)
         if settings.stock_handling is StockHandling.DECREMENT_SOURCE:
             reconcile_reservations(runtime.db.sessionmaker, store_id, runtime.magento_client(settings.store_view_code),
                                    locks=stock_locks(runtime),
@@ -152,7 +235,7 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
             run = session.get(SyncRun, run_id)
             run.result = "failed"
             run.finished_at = utcnow()
-            run.error_text = f"{type(exc).__name__}: {exc}"
+            run.error_text = str(exc) if isinstance(exc, AmazonUnavailable) else f"{type(exc).__name__}: {exc}"
         raise
     with runtime.db.session() as session:
         run = session.get(SyncRun, run_id)

@@ -37,7 +37,7 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
     """Sync one store: pull Amazon changes and import due orders (in-process with --once, else as jobs)."""
     from bridge.config import missing_magento_credentials
     from bridge.explain import require_schema
-    from bridge.service import make_importer, sync_store
+    from bridge.service import AmazonUnavailable, SyncBusy, make_importer, sync_store
     from bridge.storage.stores import StoreError, get_store
 
     _logging(log_level)
@@ -71,8 +71,11 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
             for amazon_order_id in ids:
                 queues.enqueue_follow(rt.redis, store_id, amazon_order_id)
 
-    result = sync_store(rt, store_id, dispatch=dispatch, importer=importer,
-                        dispatch_changes=None if once else dispatch_changes)
+    try:
+        result = sync_store(rt, store_id, dispatch=dispatch, importer=importer,
+                            dispatch_changes=None if once else dispatch_changes)
+    except (AmazonUnavailable, SyncBusy) as exc:
+        raise click.ClickException(str(exc)) from None
     if once:
         click.echo(
             f"store {result.store_code}: {result.orders_seen} orders seen, {len(result.due)} due, "
@@ -107,10 +110,8 @@ def _commerce_to_amazon(rt, store_id: int) -> str:
 @click.option("--log-level", default="info", show_default=True)
 @click.pass_context
 def worker(ctx: click.Context, burst: bool, name: str | None, log_level: str) -> None:
-    """Run an RQ worker on the sync, orders and actions queues (with RQ's scheduler for retries)."""
-    from rq import Worker
-
-    from jobs.queues import ALL_QUEUES, queue
+    """Run an RQ worker on the sync, orders and actions queues; it reconnects when Redis goes away."""
+    from jobs.worker import run_worker
 
     _logging(log_level)
     rt = _runtime(ctx)
@@ -119,9 +120,7 @@ def worker(ctx: click.Context, burst: bool, name: str | None, log_level: str) ->
     import bridge.amazon.client  # noqa: F401
     import jobs.tasks  # noqa: F401
 
-    queues = [queue(name_, rt.redis) for name_ in ALL_QUEUES]
-    w = Worker(queues, connection=rt.redis, name=name)
-    w.work(burst=burst, with_scheduler=True, logging_level=log_level.upper())
+    run_worker(rt.redis, name=name, burst=burst, logging_level=log_level.upper())
 
 
 @click.command()

@@ -49,7 +49,8 @@ def enqueue_daily_reconcile(rt, now: datetime) -> list[int]:
         if not connection.set(key, "1", nx=True, ex=3 * 24 * 3600):
             continue
         job = queues._enqueue_unique(queues.queue(queues.SYNC, connection), "jobs.ops_tasks.reconcile_store",
-                                     reconcile_job_id(store_id), store_id, timeout=3600)
+                                     reconcile_job_id(store_id), store_id, timeout=3600,
+                                     retry=queues.SYNC_RETRY)
         if job is not None:
             queued.append(store_id)
     connection.set(RECONCILE_DONE_KEY.format(day=day), "1", ex=3 * 24 * 3600)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from bridge.outage import backing_off
 from bridge.outbox import due_stores
 from bridge.storage.models import Store
 from jobs import queues
@@ -32,7 +33,8 @@ def sweep_outbox(scheduler, now: datetime) -> dict[str, list[int]]:
         active = list(session.scalars(select(Store.id).where(Store.active.is_(True))))
     sent = [
         store_id for store_id in outbox
-        if redis.set(SWEPT_KEY.format(store_id=store_id), scheduler.name, nx=True, ex=SWEEP_SECONDS)
+        if not backing_off(redis, store_id, now)  # Amazon is away for this store: a job would only fail
+        and redis.set(SWEPT_KEY.format(store_id=store_id), scheduler.name, nx=True, ex=SWEEP_SECONDS)
         and queues.enqueue_outbox(redis, store_id) is not None
     ]
     tick = int(scheduler.due_tick(now).timestamp())

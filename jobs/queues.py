@@ -6,18 +6,29 @@ queued twice while the first is still pending is one job, not two.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
+from rq.utils import utcparse
 
 SYNC = "sync"
 ORDERS = "orders"
 ACTIONS = "actions"
 ALL_QUEUES = (SYNC, ORDERS, ACTIONS)
 
-# Back-off for transient failures (Amazon/Magento down, throttled beyond the client's own retries).
-RETRY = Retry(max=5, interval=[10, 30, 120, 300, 900])
+# No job waits in RQ's scheduled registry for a retry: a `Retry` interval with a unique job id blocks every
+# new enqueue of that work until it comes due (and a dead worker holding RQ's scheduler lock leaves it
+# overdue). Retries are immediate and few; they re-run a job whose work-horse or worker was killed (an
+# abandoned job found by the scheduler's sweep). Longer back-off is the scheduler's job: it queues a
+# store's sync at the next tick or when the store's Amazon back-off has passed (`bridge.outage`), and
+# re-queues every order the database says is due but no job will run (`jobs.scheduler`).
+SYNC_RETRY = Retry(max=1)
+IMPORT_RETRY = Retry(max=3)
+ACTIONS_RETRY = Retry(max=3)
+PENDING_STATUSES = frozenset({"queued", "started", "scheduled", "deferred"})
 RESULT_TTL = 3600
 FAILURE_TTL = 7 * 24 * 3600  # failed jobs stay visible for a week, then their unique id frees up
 
@@ -38,21 +49,50 @@ def import_job_id(store_id: int, amazon_order_id: str) -> str:
     return f"import-{store_id}-{_safe(amazon_order_id)}"
 
 
-def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int) -> Job | None:
+def idle_job_ids(connection: Redis, job_ids: list[str], *, now: datetime, quiet_seconds: float) -> set[str]:
+    """Of these job ids, those no job will run: never queued (or lost with Redis), or ended (finished, failed,
+    stopped) more than `quiet_seconds` ago. The quiet time is the back-off of work that keeps failing
+    (Magento down), so a sweep does not re-run every order at every poll. One round trip."""
+    pipe = connection.pipeline(transaction=False)
+    for job_id in job_ids:
+        pipe.hmget(Job.key_for(job_id), "status", "ended_at")
+    idle = set()
+    for job_id, (status, ended_at) in zip(job_ids, pipe.execute(), strict=True):
+        if status is None:
+            idle.add(job_id)
+        elif status.decode() not in PENDING_STATUSES:
+            ended = utcparse(ended_at.decode()).replace(tzinfo=UTC) if ended_at else None
+            if ended is None or (now - ended).total_seconds() >= quiet_seconds:
+                idle.add(job_id)
+    return idle
+
+
+def _delete(job: Job) -> None:
+    """`job.delete()`, also for a job a killed worker left with a dangling execution record: RQ 2.12 raises
+    ValueError ("Execution ... not found in Redis") when an execution's hash expired before its registry
+    entry did, and that job's id could then never be queued again."""
+    try:
+        job.delete()
+    except ValueError:
+        job.connection.delete(job.execution_registry.key)
+        job.delete()
+
+
+def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int, retry: Retry) -> Job | None:
     """Enqueue unless a job with this id is still queued/running; a finished or failed one is replaced."""
     existing = Job.fetch(job_id, connection=q.connection) if Job.exists(job_id, connection=q.connection) else None
     if existing is not None:
         status = existing.get_status(refresh=True)
-        if status in ("queued", "started", "scheduled", "deferred"):
+        if status in PENDING_STATUSES:
             return None
-        existing.delete()
+        _delete(existing)
     try:
         return q.enqueue(
             func,
             *args,
             job_id=job_id,
             unique=True,
-            retry=RETRY,
+            retry=retry,
             job_timeout=timeout,
             result_ttl=RESULT_TTL,
             failure_ttl=FAILURE_TTL,
@@ -63,7 +103,8 @@ def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int) -> Jo
 
 def enqueue_sync(connection: Redis, store_id: int) -> Job | None:
     return _enqueue_unique(
-        queue(SYNC, connection), "jobs.tasks.sync_store", sync_job_id(store_id), store_id, timeout=3600
+        queue(SYNC, connection), "jobs.tasks.sync_store", sync_job_id(store_id), store_id,
+        timeout=3600, retry=SYNC_RETRY,
     )
 
 
@@ -75,6 +116,7 @@ def enqueue_import(connection: Redis, store_id: int, amazon_order_id: str) -> Jo
         store_id,
         amazon_order_id,
         timeout=600,
+        retry=IMPORT_RETRY,
     )
 
 
@@ -85,7 +127,7 @@ def outbox_job_id(store_id: int) -> str:
 def enqueue_outbox(connection: Redis, store_id: int) -> Job | None:
     """Run the store's outbox now (send queued actions, read finished feeds' reports); never waits."""
     return _enqueue_unique(queue(ACTIONS, connection), "jobs.tasks.process_outbox", outbox_job_id(store_id),
-                           store_id, timeout=900)
+                           store_id, timeout=900, retry=ACTIONS_RETRY)
 
 
 LATER_KEY = "amazon-bridge:outbox-later:{store_id}"
@@ -104,7 +146,7 @@ def enqueue_outbox_later(connection: Redis, store_id: int, delay_seconds: float)
         return None
     return queue(ACTIONS, connection).enqueue_in(
         timedelta(seconds=delay_seconds), "jobs.tasks.process_outbox", store_id,
-        job_id=f"{LATER_PREFIX}{store_id}-{uuid4().hex[:12]}", retry=RETRY, job_timeout=900,
+        job_id=f"{LATER_PREFIX}{store_id}-{uuid4().hex[:12]}", retry=ACTIONS_RETRY, job_timeout=900,
         result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
     )
 
@@ -122,6 +164,7 @@ def enqueue_follow(connection: Redis, store_id: int, amazon_order_id: str) -> Jo
         store_id,
         amazon_order_id,
         timeout=600,
+        retry=IMPORT_RETRY,
     )
 
 
@@ -136,5 +179,6 @@ def commerce_poll_job_id(store_id: int) -> str:
 
 def enqueue_commerce_poll(connection: Redis, store_id: int) -> Job | None:
     return _enqueue_unique(
-        queue(SYNC, connection), "jobs.tasks.poll_commerce", commerce_poll_job_id(store_id), store_id, timeout=900
+        queue(SYNC, connection), "jobs.tasks.poll_commerce", commerce_poll_job_id(store_id), store_id, timeout=900,
+        retry=SYNC_RETRY,
     )

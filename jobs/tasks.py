@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from redis import RedisError
+
 from bridge.logs import order_context
-from bridge.service import SyncBusy, make_importer
+from bridge.service import AmazonUnavailable, SyncBusy, make_importer
 from bridge.service import sync_store as run_store_sync
 from jobs import queues
 from jobs.context import runtime
@@ -30,9 +32,11 @@ def sync_store(store_id: int) -> dict:
     except SyncBusy as exc:
         log.info("%s; skipping this run", exc)
         return {"skipped": str(exc)}
+    except AmazonUnavailable as exc:  # the job ends; the scheduler tries again after the back-off
+        return {"amazon_unavailable_until": exc.outage.until.isoformat(), "reason": exc.outage.reason}
     try:  # what the merchant did in Commerce goes out after each sync too (the sweep does it anyway)
         queues.enqueue_commerce_poll(rt.redis, store_id)
-    except Exception as exc:  # noqa: BLE001 - the scheduler's next tick enqueues it
+    except RedisError as exc:  # the scheduler's next tick enqueues it
         log.warning("store %s: could not enqueue the Commerce poll: %s", store_id, exc)
     return {"orders_seen": result.orders_seen, "new": result.new, "due": len(result.due), "linked": result.linked}
 

@@ -26,12 +26,13 @@ class PrivateRedis:
         self.port = 0
         self.url = ""
 
-    def start(self) -> PrivateRedis:
+    def start(self, port: int | None = None) -> PrivateRedis:
+        """Start on a free port, or on `port` (a restart on the port a killed server had)."""
         server = shutil.which("redis-server")
         if server is None:
             raise RuntimeError("redis-server is not installed; install Redis (apt-get install redis-server)")
-        for _ in range(5):  # the free port may be taken between asking and binding: try another
-            self.port = free_port()
+        for _ in range(1 if port else 5):  # the free port may be taken between asking and binding: try another
+            self.port = port or free_port()
             self.process = subprocess.Popen(
                 [server, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
                  "--dir", self.directory],
@@ -51,6 +52,13 @@ class PrivateRedis:
 
     def url_for(self, db: int) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would: nothing saved, every client's connection drops."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
 
     def stop(self) -> None:
         if self.process is not None:

@@ -6,7 +6,9 @@ The SDK builds the requests (paths, query encoding, auth header); this layer add
   in-process cache would otherwise call LWA for every job (`RedisAccessTokenCache`);
 * the shared token bucket of `bridge.amazon.throttle`, and the rate learned from `x-amzn-RateLimit-Limit`;
 * one retry policy (`RetryPolicy`, in `_with_retries` only): 429/500/502/503/504 and connection failures, with
-  exponential back-off and jitter, bounded attempts and a bounded total wait; urllib3's own retries are
+  exponential back-off and jitter, bounded attempts and a bounded total wait; a 429 waits for the bucket,
+  an outage (5xx, connection failures) gets only a few seconds of retries (`max_outage_wait`) and then goes
+  up as `AmazonServerError`, so the job ends and the scheduler retries; urllib3's own retries are
   switched off so nothing retries behind its back;
 * typed errors (`bridge.amazon.errors`) instead of `ApiException`/`LwaException`;
 * responses read raw (`_preload_content=False`) and parsed with `json.loads(parse_float=Decimal)`.
@@ -280,6 +282,9 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 60.0
     max_total_wait: float = 240.0  # back-off sleeps + waits for the shared bucket, per call
+    # An outage (5xx, time-outs, refused connections) is not throttling: a few quick retries ride out a
+    # blip, then the error goes up so the job ends and the scheduler retries outside the worker.
+    max_outage_wait: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -420,6 +425,7 @@ class AmazonClient:
         """
         policy = self.retry
         waited = 0.0
+        outage_waited = 0.0
         attempt = 0
         while True:
             attempt += 1
@@ -451,6 +457,10 @@ class AmazonClient:
             delay = self._backoff(attempt)
             if waited + delay > policy.max_total_wait:
                 raise failure
+            if isinstance(failure, AmazonServerError):
+                if outage_waited + delay > policy.max_outage_wait / self.rate_scale:
+                    raise failure
+                outage_waited += delay
             log.info("%s: %s; retry %d in %.2f s", what, type(failure).__name__, attempt, delay)
             self.sleep(delay)
             waited += delay

@@ -55,7 +55,8 @@ class AmazonThrottled(AmazonError):
 
 
 class AmazonServerError(AmazonError):
-    """5xx or a connection failure that outlived the retries."""
+    """An outage: 5xx or a connection failure that outlived the client's few quick retries. Unlike a 429
+    it is not waited out in the worker: the job ends and the store backs off (`bridge.outage`)."""
 
     @property
     def transient(self) -> bool:

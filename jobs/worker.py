@@ -1,0 +1,79 @@
+"""The bridge's RQ worker: short job heartbeats, and it outlives a Redis restart.
+
+* RQ marks a running job's entry in StartedJobRegistry with a heartbeat that expires `monitoring interval +
+  60 s` after the last beat; only after that can a killed worker's job be seen as abandoned. Here the beat
+  comes every `HEARTBEAT_SECONDS` and lives `HEARTBEAT_GRACE_SECONDS` longer, so the scheduler's sweep
+  (`jobs.scheduler`) finds a SIGKILLed worker's job within about 30 s and re-queues it (RQ's own
+  maintenance alone takes up to ~11 minutes).
+* `Worker.work` quits when Redis goes away (RQ only retries its dequeue; any other error ends the loop);
+  `run_worker` builds a fresh worker and tries again with back-off, and exits only on a stop request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import Worker
+from rq.job import Job
+
+from jobs.queues import ALL_QUEUES, queue
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10
+HEARTBEAT_GRACE_SECONDS = 20
+RECONNECT_MAX_SECONDS = 30.0
+
+
+class BridgeWorker(Worker):
+    """An RQ worker whose running jobs look abandoned ~30 s after it dies, not ~90 s."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("job_monitoring_interval", HEARTBEAT_SECONDS)
+        super().__init__(*args, **kwargs)
+
+    def get_heartbeat_ttl(self, job: Job) -> int:
+        if job.timeout and job.timeout > 0:
+            remaining = job.timeout - self.current_job_working_time
+            return int(max(1, min(remaining, self.job_monitoring_interval))) + HEARTBEAT_GRACE_SECONDS
+        return self.job_monitoring_interval + HEARTBEAT_GRACE_SECONDS
+
+
+def run_worker(
+    connection: Redis,
+    *,
+    name: str | None = None,
+    burst: bool = False,
+    logging_level: str = "INFO",
+    queue_names: tuple[str, ...] = ALL_QUEUES,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Work until stopped (or, with `burst`, until the queues are empty); reconnect when Redis goes away."""
+    delay = 1.0
+    while True:
+        started = time.monotonic()
+        try:
+            connection.ping()
+            if name:  # a worker of this name that died with the connection left its key behind: ours
+                connection.delete(Worker.redis_worker_namespace_prefix + name)
+                connection.srem(Worker.redis_workers_keys, Worker.redis_worker_namespace_prefix + name)
+            worker = BridgeWorker([queue(q, connection) for q in queue_names], connection=connection, name=name)
+            worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
+            # RQ's work loop also ends (logging "quitting") on any error, a lost Redis included.
+            if worker._stop_requested:  # SIGTERM/SIGINT: a real stop
+                return
+            connection.ping()
+            if burst:
+                return
+            log.warning("worker loop ended without a stop request; starting it again in %.0f s", delay)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            log.warning("Redis unavailable (%s); worker reconnects in %.0f s", type(exc).__name__, delay)
+        if time.monotonic() - started > 60:  # it had been working: the back-off starts afresh
+            delay = 1.0
+        sleep(delay)
+        delay = min(delay * 2, RECONNECT_MAX_SECONDS)
