@@ -277,7 +277,11 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
         with open(work / "config.toml", "a") as config:
             config.write('schedule = "* * * * *"\n')
         config_text = (work / "config.toml").read_text().replace(
-            "[magento]\n", f"[magento]\ntimeout_seconds = {MAGENTO_CLIENT_TIMEOUT}\n")
+            "[magento]\n",
+            # A request can be in flight at most this long (the twin's longest hold is timeout + 2 s), so an
+            # order whose create is in doubt is settled within seconds, as a real store's value would be.
+            f"[magento]\ntimeout_seconds = {MAGENTO_CLIENT_TIMEOUT}\n"
+            f"max_request_seconds = {MAGENTO_CLIENT_TIMEOUT + 6}\n")
         (work / "config.toml").write_text(config_text)
         env[SECOND_TOKEN_ENV] = second_token
         env["AMAZON_BRIDGE_RATE_SCALE"] = str(RATE_SCALE)
@@ -390,8 +394,7 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
         missing = len(should - set(by_ext))
         total_mismatches = sum(
             1 for ext, found in by_ext.items() for o in found
-            if ext in amazon_orders
-            and Decimal(str(o["grand_total"])) != Decimal(amazon_orders[ext]["proceeds"]["grandTotal"]["amount"])
+            if ext in amazon_orders and Decimal(str(o["grand_total"])) != _expected_total(amazon_orders[ext])
         )
         double_actions = sum(n - 1 for n in twins.cancel_feed_orders().values() if n > 1)
         conn = Redis.from_url(redis_server.url)
@@ -536,17 +539,40 @@ def _settled(twins: Twins, bridge, on_amazon: dict, seen_commerce: dict, cancels
                                 params={"sellerId": on_amazon[oid]["_seller"]})
         if response.status_code != 200 or response.json()["fulfillment"]["fulfillmentStatus"] != "CANCELLED":
             return False
+    return _commerce_followed_cancels(bridge, on_amazon, cancels_requested)
+
+
+def _commerce_followed_cancels(bridge, on_amazon: dict, cancels_requested: set[str]) -> bool:
+    """Every Commerce order whose Amazon order was canceled is canceled or credit-memoed, its stock given back
+    (bridge.lifecycle), as the bridge's database says."""
+    from sqlalchemy import select
+
+    from bridge.storage.models import AmazonOrderRecord
+
+    canceled = cancels_requested | {
+        oid for oid, o in on_amazon.items() if o["fulfillment"]["fulfillmentStatus"] == "CANCELLED"
+    }
+    o = AmazonOrderRecord
+    with bridge.runtime.db.session() as session:
+        for oid, status, synced in session.execute(
+            select(o.amazon_order_id, o.status, o.commerce_synced_status).where(o.magento_entity_id.is_not(None))
+        ):
+            if (oid in canceled or status == "Canceled") and synced not in ("canceled", "refunded"):
+                return False
     return True
 
 
 def _stock_mismatches(twins: Twins, amazon_orders, by_ext, bridge, catalog) -> int:
     """SKUs whose default-source quantity is not the start quantity minus what the store decremented:
-    every merchant-fulfilled Commerce order, plus Pending merchant-fulfilled orders (reserved)."""
+    every merchant-fulfilled Commerce order, plus Pending merchant-fulfilled orders (reserved); canceled
+    orders gave theirs back (a reservation released, or bridge.lifecycle after import)."""
     expected = {p.sku: Decimal(STOCK) for p in catalog}
     for oid, order in amazon_orders.items():
         if order["fulfillment"]["fulfilledBy"] == "AMAZON":
             continue
         status = order["fulfillment"]["fulfillmentStatus"]
+        if status == "CANCELLED":
+            continue
         if oid not in by_ext and status not in ("PENDING",):
             continue
         for item in order["orderItems"]:
@@ -563,6 +589,14 @@ def _stock_mismatches(twins: Twins, amazon_orders, by_ext, bridge, catalog) -> i
                 print("   ", oid, order["fulfillment"]["fulfillmentStatus"], order["fulfillment"]["fulfilledBy"],
                       skus, "in Commerce" if oid in by_ext else "not in Commerce")
     return len(wrong)
+
+
+def _expected_total(raw: dict) -> Decimal:
+    """Amazon's order total less the tax Amazon itself collects (the stores keep the default *Tax collected by
+    Amazon* = exclude, so the Commerce order does not carry it)."""
+    from bridge.amazon.mapping import order_from_v2026
+
+    return Decimal(raw["proceeds"]["grandTotal"]["amount"]) - order_from_v2026(raw).facilitator_tax
 
 
 if __name__ == "__main__":

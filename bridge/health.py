@@ -51,7 +51,8 @@ def failing_side(error_text: str | None) -> str:
     text = error_text or ""
     name = text.split(":", 1)[0]
     lowered = text.lower()
-    if name.startswith("Amazon") or "lwa" in lowered or "sellingpartnerapi" in lowered:
+    if (name.startswith("Amazon") or "lwa" in lowered or "sellingpartnerapi" in lowered
+            or "amazon unavailable" in lowered):  # bridge.service.AmazonUnavailable, recorded by its message
         return "Amazon"
     if name.startswith("Magento"):
         return "Magento"

@@ -420,6 +420,15 @@ def _refund(ctx: Ctx, order: dict[str, Any], invoice: dict[str, Any] | None) -> 
             raise MagentoError("Maximum shipping amount allowed to refund is: %1", 400, [f"{allowed_shipping:.2f}"])
     else:
         shipping = allowed_shipping
+    # Magento's creditmemo Tax and Discount collectors add the shipping tax and the shipping discount in
+    # proportion to the shipping refunded, as the invoice carried them.
+    order_shipping = D(order.get("base_shipping_amount"))
+    if shipping > 0 and order_shipping > 0:
+        share = shipping / order_shipping
+        tax += D(order.get("shipping_tax_amount")) * share
+        base_tax += D(order.get("base_shipping_tax_amount")) * share
+        disc += abs(D(order.get("shipping_discount_amount"))) * share
+        base_disc += abs(D(order.get("base_shipping_discount_amount"))) * share
     adj_pos = D(args.get("adjustment_positive"))
     adj_neg = D(args.get("adjustment_negative"))
     grand = subtotal + tax + shipping - disc + adj_pos - adj_neg

@@ -400,6 +400,21 @@ def test_invoice_and_refund_totals_with_tax_discount_and_shipping(api):
     assert get(api, eid)["state"] == "closed"
 
 
+def test_full_refund_carries_the_shipping_tax_and_the_shipping_discount(api):
+    """A free-shipping promotion (shipping discount) with shipping tax: refunding everything gives back exactly
+    what was paid, as Magento's creditmemo Tax and Discount collectors do, and closes the order."""
+    o = create(api, order("100000002", state="new", status="pending", items=[item("a", 2, 10)], shipping=5,
+                          shipping_tax_amount=0.4, base_shipping_tax_amount=0.4, shipping_discount_amount=5,
+                          base_shipping_discount_amount=5, discount_amount=-5, base_discount_amount=-5,
+                          tax_amount=0.4, base_tax_amount=0.4, grand_total=20.4, base_grand_total=20.4))
+    eid = o["entity_id"]
+    api.ok(api.post(f"/order/{eid}/invoice", {}))
+    assert get(api, eid)["total_paid"] == 20.4
+    memo = api.ok(api.get(f"/creditmemo/{api.ok(api.post(f'/order/{eid}/refund', {}))}"))
+    assert (memo["grand_total"], memo["tax_amount"], memo["discount_amount"]) == (20.4, 0.4, -5)
+    assert get(api, eid)["state"] == "closed"
+
+
 def test_creditmemo_refund_endpoint(api):
     """CreditMemoCreateRefundTest: POST /V1/creditmemo/refund with the invoiced items → order closed."""
     o = new_order(api)
