@@ -29,6 +29,7 @@ from sandbox.amazon.generator import generate_catalog, generate_orders  # noqa: 
 from sandbox.amazon.testing import start_amazon_twin  # noqa: E402
 from sandbox.magento.testing import start_magento_twin  # noqa: E402
 from tests.harness import make_bridge  # noqa: E402
+from tests.redis_server import PrivateRedis  # noqa: E402
 from tests.test_workers import write_config  # noqa: E402
 
 
@@ -45,10 +46,14 @@ def main() -> None:
     parser.add_argument("--mode", choices=["inline", "rq"], default="rq")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/11")
+    parser.add_argument("--redis", default=None, help="a Redis URL; default: a private redis-server of its own")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    private = None
+    if args.redis is None:
+        private = PrivateRedis(str(work)).start()
+        args.redis = private.url
     magento = start_magento_twin()
     amazon = start_amazon_twin(rate_scale=1.0)
     bridge = make_bridge(database_url=f"sqlite:///{work / 'bridge.sqlite3'}", redis_url=args.redis,
@@ -103,6 +108,8 @@ def main() -> None:
         bridge.runtime.close()
         magento.stop()
         amazon.stop()
+        if private is not None:
+            private.stop()
 
 
 if __name__ == "__main__":
