@@ -404,3 +404,18 @@ def test_a_sync_asks_magento_about_products_and_stock_once_for_the_whole_batch(b
     assert routes["PUT /V1/orders/create"] == 4
     assert [bridge.record(o["orderId"]).import_state for o in orders] == ["imported"] * 4 + ["error"]
     assert 'Product "SKU-0" in order is not salable' in bridge.record("111-0000009-0000009").last_error
+
+
+def test_a_salable_budget_is_spent_once_and_later_batches_ask_for_theirs_on_top(redis_conn):
+    """Two workers never spend the same salable units, and a second batch's grant is checked together
+    with what the first batch's orders have not taken yet (Magento said both fit), never instead of it."""
+    from bridge.importer.salability import SalableBudget
+
+    budget = SalableBudget(redis_conn, "t:")
+    budget.grant(1, {"A": 3})
+    assert budget.take(1, {"A": 2}) == {"A"}
+    assert budget.take(1, {"A": 2}) == set()  # only 1 left: this order is asked about live
+    assert budget.left(1, ["A", "B"]) == {"A": Decimal(1)}
+    budget.grant(1, {"A": 4})  # the caller asked Magento about 1 + 4 together
+    assert budget.left(1, ["A"]) == {"A": Decimal(5)}
+    assert redis_conn.ttl("t:salable-budget:1:a") > 0  # expires: stock sold elsewhere is seen again

@@ -20,7 +20,7 @@ from bridge.domain import AmazonOrder
 
 log = logging.getLogger(__name__)
 
-BUDGET_TTL_SECONDS = 120  # short: stock sold elsewhere meanwhile is not seen until then (as with any check)
+BUDGET_TTL_SECONDS = 600  # as long as a sync's imports take; stock sold elsewhere meanwhile is seen after it
 
 # Take ARGV[1] from the budget in KEYS[1] if it holds that much; 1 when taken. INCRBYFLOAT keeps the TTL.
 _TAKE = """
@@ -31,6 +31,14 @@ if left >= want then
   return 1
 end
 return 0
+"""
+
+
+# Add ARGV[1] to the budget in KEYS[1] (creating it), and give it a fresh lifetime of ARGV[2] seconds.
+_ADD = """
+redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
 """
 
 
@@ -52,14 +60,25 @@ class SalableBudget:
     def _key(self, stock_id: int, sku: str) -> str:
         return f"{self.prefix}{int(stock_id)}:{sku.casefold()}"
 
+    def left(self, stock_id: int, skus: list[str]) -> dict[str, Decimal]:
+        """What earlier batches granted and no import has taken yet."""
+        if self.connection is None or not skus:
+            return {}
+        try:
+            values = self.connection.mget([self._key(stock_id, sku) for sku in skus])
+        except redis.RedisError as exc:
+            log.warning("salable budget unavailable: %s", exc)
+            return {}
+        return {sku: Decimal(v.decode()) for sku, v in zip(skus, values, strict=True) if v is not None}
+
     def grant(self, stock_id: int, quantities: Mapping[str, Decimal | int]) -> None:
+        """Add to the budget. Callers add only what Magento said is salable *together with* what is left."""
         if self.connection is None or not quantities:
             return
         try:
-            with self.connection.pipeline(transaction=False) as pipe:
-                for sku, qty in quantities.items():
-                    pipe.set(self._key(stock_id, sku), str(qty), ex=self.ttl_seconds)
-                pipe.execute()
+            script = self.connection.register_script(_ADD)
+            for sku, qty in quantities.items():
+                script(keys=[self._key(stock_id, sku)], args=[str(qty), self.ttl_seconds])
         except redis.RedisError as exc:
             log.warning("salable budget unavailable: %s", exc)
 
@@ -97,9 +116,12 @@ def grant_for_batch(magento, totals: Mapping[str, int]) -> int:
     if not totals:
         return 0
     stock_id = magento.default_stock_id()
-    answer = magento.are_salable_for_qty(totals, stock_id)
+    budget = SalableBudget.for_client(magento)
+    # Earlier batches' orders may not be imported yet: ask whether theirs and this batch's fit together.
+    left = budget.left(stock_id, list(totals))
+    answer = magento.are_salable_for_qty({sku: left.get(sku, 0) + qty for sku, qty in totals.items()}, stock_id)
     granted = {sku: totals[sku] for sku, ok in answer.items() if ok}
-    SalableBudget.for_client(magento).grant(stock_id, granted)
+    budget.grant(stock_id, granted)
     return len(granted)
 
 

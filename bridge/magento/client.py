@@ -881,7 +881,7 @@ class MagentoClient:
             return RegionResolver()  # a country the store does not allow: no region ids, the text stays
 
 
-PRODUCT_TTL_SECONDS = 300  # short: a product's id, type and status rarely change within one sync's imports
+PRODUCT_TTL_SECONDS = 600  # about one sync's imports: a product's id, type and status rarely change meanwhile
 _PRODUCT_FIELDS = ("id", "sku", "name", "status", "type_id", "price", "visibility", "weight")
 
 
