@@ -461,3 +461,18 @@ def test_v0_money_fields_and_malformed_items():
         order_from_v0(orders["902-1845936-5435065"], [broken])
     with pytest.raises(AmazonDataError, match="OrderStatus"):
         order_from_v0({**orders["902-1845936-5435065"], "OrderStatus": "Lost"}, [item])
+
+
+def test_an_order_naming_one_item_id_twice_is_unreadable_not_a_stopped_batch():
+    """Found by tests/test_fuzz_orders.py: two lines with one orderItemId could not be stored, and the
+    database error stopped the whole page of orders. Now the order alone is unreadable, naming why."""
+    import pytest as _pytest
+
+    from bridge.amazon.errors import AmazonDataError
+    from bridge.amazon.mapping import order_from_v2026 as _map
+    from tests.harness import line, v2026_order
+
+    raw = v2026_order("119-0000000-0000001", items=[line("A", "Thing", "1", "5.00", item_id="1"),
+                                                    line("B", "Other", "1", "5.00", item_id="1")])
+    with _pytest.raises(AmazonDataError, match=r"orderItems\[1\]\.orderItemId.*appears twice"):
+        _map(raw)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from bridge.amazon.mapping import order_from_v2026
@@ -128,9 +129,25 @@ def test_asc_import_rules(bridge, status, fulfilled_by, created):
 def test_fba_orders_are_completed_without_touching_stock(bridge):
     bridge.add_products([("SKU-1", "Thing", "10.00")], qty=0)  # no stock in Commerce: Amazon shipped it
     bridge.seed_amazon([v2026_order("111-0000003-0000001", status="SHIPPED", fulfilled_by="AMAZON")])
+    requests.delete(f"{bridge.magento.url}/_sandbox/stats", timeout=10).raise_for_status()
     bridge.sync()
     [order] = bridge.magento_orders()
-    assert bridge.magento_order(order["entity_id"])["state"] == "complete"
+    full = bridge.magento_order(order["entity_id"])
+    assert (full["state"], full["status"]) == ("complete", "complete")
+    assert Decimal(str(full["total_invoiced"])) == Decimal(str(full["grand_total"]))  # offline invoice, as ASC
+    assert all(i["qty_shipped"] == i["qty_ordered"] for i in full["items"])  # nothing left to ship in Commerce
+    # Magento completed it when the invoice left nothing to do: no order save of its own
+    assert "POST /V1/orders" not in bridge.magento.stats()["routes"]
+
+
+def test_fba_orders_are_completed_without_an_invoice_too(bridge):
+    bridge.set_settings(create_invoice=False)
+    bridge.add_products([("SKU-1", "Thing", "10.00")], qty=0)
+    bridge.seed_amazon([v2026_order("111-0000003-0000002", status="SHIPPED", fulfilled_by="AMAZON")])
+    bridge.sync()
+    [order] = bridge.magento_orders()
+    full = bridge.magento_order(order["entity_id"])
+    assert full["state"] == "complete" and not full.get("total_invoiced")
 
 
 def test_orders_placed_before_the_store_was_connected_are_listed_but_never_created(bridge):
@@ -364,3 +381,41 @@ def test_an_order_in_error_imports_at_the_next_sync_once_the_product_exists(brid
 
     assert bridge.record("111-0000016-0000001").import_state == ImportState.IMPORTED.value
     assert len(bridge.magento_orders()) == 1
+
+
+def test_a_sync_asks_magento_about_products_and_stock_once_for_the_whole_batch(bridge):
+    """The sync looks up the batch's products and salable quantities in one call each; imports ask nothing
+    more, except for an order whose product is not salable, which is asked about live and parked."""
+    bridge.add_products([("SKU-1", "Thing", "10.00"), ("SKU-2", "Other", "5.00")], qty=10)
+    bridge.add_products([("SKU-0", "Last one", "3.00")], qty=1)
+    orders = [v2026_order(f"111-0000009-000000{n}", items=[line("SKU-1", "Thing", "2", "10.00"),
+                                                          line("SKU-2", "Other", "1", "5.00")]) for n in range(4)]
+    orders.append(v2026_order("111-0000009-0000009", items=[line("SKU-0", "Last one", "2", "3.00")]))
+    bridge.seed_amazon(orders)
+    requests.delete(f"{bridge.magento.url}/_sandbox/stats", timeout=10).raise_for_status()
+
+    bridge.sync()
+
+    routes = bridge.magento.stats()["routes"]
+    assert routes.get("GET /V1/products", 0) == 1
+    assert routes.get("GET /V1/inventory/is-product-salable-for-requested-qty/:sku/:stockId/:requestedQty", 0) == 0
+    # one for the batch (SKU-0 is not salable in it, so it gets no budget) and one live for the SKU-0 order
+    assert routes["GET /V1/inventory/are-product-salable-for-requested-qty"] == 2
+    assert routes["PUT /V1/orders/create"] == 4
+    assert [bridge.record(o["orderId"]).import_state for o in orders] == ["imported"] * 4 + ["error"]
+    assert 'Product "SKU-0" in order is not salable' in bridge.record("111-0000009-0000009").last_error
+
+
+def test_a_salable_budget_is_spent_once_and_later_batches_ask_for_theirs_on_top(redis_conn):
+    """Two workers never spend the same salable units, and a second batch's grant is checked together
+    with what the first batch's orders have not taken yet (Magento said both fit), never instead of it."""
+    from bridge.importer.salability import SalableBudget
+
+    budget = SalableBudget(redis_conn, "t:")
+    budget.grant(1, {"A": 3})
+    assert budget.take(1, {"A": 2}) == {"A"}
+    assert budget.take(1, {"A": 2}) == set()  # only 1 left: this order is asked about live
+    assert budget.left(1, ["A", "B"]) == {"A": Decimal(1)}
+    budget.grant(1, {"A": 4})  # the caller asked Magento about 1 + 4 together
+    assert budget.left(1, ["A"]) == {"A": Decimal(5)}
+    assert redis_conn.ttl("t:salable-budget:1:a") > 0  # expires: stock sold elsewhere is seen again

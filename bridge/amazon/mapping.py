@@ -437,6 +437,16 @@ def _package26(r: _Reader, pkg: Any, path: str) -> TrackingPackage:
     )
 
 
+def _unique_item_ids(r: _Reader, items: tuple[AmazonOrderItem, ...], path: str) -> None:
+    """An order item id names one line (stored per order, refunds and shipments point at it): a repeated
+    one would make the order unstorable, so the order is unreadable and waits, named, instead."""
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item.order_item_id in seen:
+            raise r.fail(f"{path}[{i}].orderItemId", f"order item id {item.order_item_id!r} appears twice")
+        seen.add(item.order_item_id)
+
+
 def order_from_v2026(order: Mapping[str, Any]) -> AmazonOrder:
     """Map one Orders API v2026-01-01 `Order` (from searchOrders or getOrder) to an `AmazonOrder`.
 
@@ -471,6 +481,7 @@ def order_from_v2026(order: Mapping[str, Any]) -> AmazonOrder:
 
     raw_items = r.list(order, "orderItems", "orderItems", required=True)
     items = tuple(_item26(r, item, f"orderItems[{i}]", status) for i, item in enumerate(raw_items))
+    _unique_item_ids(r, items, "orderItems")
     packages = tuple(_package26(r, p, f"packages[{i}]") for i, p in enumerate(r.list(order, "packages", "packages")))
 
     buyer = r.obj(order, "buyer", "buyer")
@@ -639,6 +650,7 @@ def order_from_v0(
 
     total = r.money(order, "OrderTotal", "OrderTotal", amount_key="Amount", currency_key="CurrencyCode")
     mapped_items = tuple(_item0(r, item, f"OrderItems[{i}]") for i, item in enumerate(items))
+    _unique_item_ids(r, mapped_items, "OrderItems")
     marketplace_id = r.str(order, "MarketplaceId", "MarketplaceId")
     currency = r.currency or MARKETPLACE_CURRENCY.get(marketplace_id or "")
     if currency is None:

@@ -14,7 +14,7 @@ Where each Magento field comes from (sums are over the Amazon order items; amoun
 | ext_order_id                           | Amazon order id (the idempotency key, looked up before any create)      |
 | increment_id                           | prefix + Amazon order id with Order Number Source = Amazon, else omitted |
 | store_id                               | the store view of "Import Amazon Orders Into Magento Store"             |
-| state / status                         | `new` / `pending` (the offline invoice later moves it on)               |
+| state / status                         | `new` / `pending` (the offline invoice later moves it on); FBA below    |
 | base/order/store/global_currency_code  | order currency; must equal the store view's base currency               |
 | *_rate (base_to_global, ...)           | 1                                                                       |
 | customer_is_guest / customer_group_id  | 1 / 0 (NOT LOGGED IN) for guests; 0 / the customer's group otherwise    |
@@ -68,7 +68,10 @@ Where each Magento field comes from (sums are over the Amazon order items; amoun
 |                                        | store does not allow gift messages); only what Amazon sent            |
 | extension_attributes.gift_message      | the buyer's gift message, when the store view allows gift messages    |
 
-FBA orders get the same payload; the pipeline completes them afterwards without touching stock.
+FBA orders (Amazon shipped them already; ASC creates them *Complete*) are created `processing` with every
+item's `qty_shipped` = `qty_ordered`: nothing is left to ship, so Magento's own state resolver completes the
+order when the offline invoice is saved, with no extra order save (without invoicing, the pipeline
+completes it). Their stock is never touched.
 Not sent: `created_at` (Magento stamps the import time, like ASC's quote submit), `send_email` (not part of
 the web API's OrderInterface; the repository save never sends the new-order e-mail anyway), order-level
 `taxes` breakdowns (Amazon gives amounts, not rates).
@@ -285,6 +288,7 @@ def build_order_payload(
             "product_type": product.type_id,
             "store_id": store.id,
             "qty_ordered": item.quantity_ordered,
+            **({"qty_shipped": item.quantity_ordered} if order.is_fba else {}),
             "is_virtual": 0,
             "price": _money(price),
             "base_price": _money(price),
@@ -380,11 +384,12 @@ def build_order_payload(
         info.append(f"View all Amazon Orders: {links.list_url}")
 
     total_qty = sum(item.quantity_ordered for item, _, _ in resolved)
+    initial_state, initial_status = ("processing", "processing") if order.is_fba else ("new", "pending")
     entity: dict[str, Any] = {
         "ext_order_id": order.amazon_order_id,
         "store_id": store.id,
-        "state": "new",
-        "status": "pending",
+        "state": initial_state,
+        "status": initial_status,
         "is_virtual": 0,
         "base_currency_code": currency,
         "order_currency_code": currency,
@@ -446,7 +451,7 @@ def build_order_payload(
         # Commerce order never exists without its links to our pages, and no second call is needed.
         entity["status_histories"] = [{
             "comment": order_comment(links, order.amazon_order_id),
-            "status": "pending",
+            "status": initial_status,
             "is_customer_notified": 0,
             "is_visible_on_front": 0,
             "entity_name": "order",
@@ -467,7 +472,7 @@ def build_order_payload(
     if note is not None:
         entity.setdefault("status_histories", []).append({
             "comment": note,
-            "status": "pending",
+            "status": initial_status,
             "is_customer_notified": 0,
             "is_visible_on_front": 0,
             "entity_name": "order",

@@ -40,6 +40,7 @@ from bridge.importer.order_builder import OrderBuildError, build_order_payload
 from bridge.importer.order_context import build_context
 from bridge.importer.regions import RegionResolver
 from bridge.importer.rules import Decision, decide
+from bridge.importer.salability import batch_quantities, grant_for_batch, unsalable_skus
 from bridge.links import order_comment, order_links
 from bridge.magento.errors import (
     MagentoAuthError,
@@ -166,9 +167,46 @@ class OrderImporter:
     # -- batch look-up ---------------------------------------------------------------------------
 
     def link_existing(self, store_id: int, amazon_order_ids: list[str]) -> int:
-        """Link orders that already exist in Magento (saved, response lost) with one search per 100 ids."""
+        """The sync's batch look-up: link orders that already exist in Magento (saved, response lost) with
+        one search per 100 ids, then ask Magento once, for the batch's orders left to create, about their
+        products and salable quantities, so their imports need not (`prepare_batch`)."""
         if not amazon_order_ids:
             return 0
+        linked = self._link_existing(store_id, amazon_order_ids)
+        self.prepare_batch(store_id, amazon_order_ids)
+        return linked
+
+    def prepare_batch(self, store_id: int, amazon_order_ids: list[str]) -> None:
+        """Products (shared through the reference cache) and a salable budget for the orders still to create.
+
+        Only an optimization: anything that goes wrong here is left for each import to ask on its own.
+        """
+        with self.session_factory() as session:
+            store = session.get(Store, store_id)
+            settings = order_settings(store.order_settings)
+            if not settings.import_enabled:
+                return
+            orders: list[AmazonOrder] = []
+            for record in session.query(AmazonOrderRecord).filter(
+                AmazonOrderRecord.store_id == store_id,
+                AmazonOrderRecord.amazon_order_id.in_(amazon_order_ids),
+                AmazonOrderRecord.magento_entity_id.is_(None),
+            ):
+                try:
+                    orders.append(order_from_v2026(record.snapshot))
+                except (AmazonDataError, ValueError, TypeError, KeyError, AttributeError):
+                    continue  # its import parks it with the reason
+            if not orders:
+                return
+            catalog_sku = sku_mapper(session, store_id, (i.seller_sku for o in orders for i in o.items))
+        magento = self.magento(settings.store_view_code)
+        try:
+            magento.products_by_skus(sorted({catalog_sku(i.seller_sku) for o in orders for i in o.items}))
+            grant_for_batch(magento, batch_quantities((o, catalog_sku) for o in orders))
+        except MagentoError as exc:
+            log.info("store %s: batch look-up of products and stock skipped: %s", store_id, exc)
+
+    def _link_existing(self, store_id: int, amazon_order_ids: list[str]) -> int:
         with self.session_factory() as session:
             store = session.get(Store, store_id)
             settings = order_settings(store.order_settings)
@@ -424,9 +462,11 @@ class OrderImporter:
         return customer_for_order(magento, settings, order, store_view)
 
     def _check_salable(self, order: AmazonOrder, catalog_sku, magento) -> None:
-        for sku, qty in quantities(order, catalog_sku).items():
-            if not magento.is_salable(sku, Decimal(qty)):
-                raise OrderBuildError(f'Cannot create sales order: Product "{sku}" in order is not salable')
+        """ASC refuses an order with a product not salable in its quantity; the sync's batch check usually
+        answered already (`bridge.importer.salability`)."""
+        refused = unsalable_skus(magento, quantities(order, catalog_sku))
+        if refused:
+            raise OrderBuildError(f'Cannot create sales order: Product "{refused[0]}" in order is not salable')
 
     def _finish(self, session, record, settings: OrderSettings, order: AmazonOrder, magento, *, fresh, actor):
         """The steps after creation, each safe to repeat."""
@@ -439,12 +479,14 @@ class OrderImporter:
                                 status=current.get("status") or "pending")
             add_event(record, "comment", "Added the Amazon order number and links to the Commerce order.", actor)
             session.commit()
+        invoiced_fresh = False  # invoiced now the order this run created: Magento resolved its state then
         if settings.create_invoice and not record.invoiced:
             if current is not None and _is_invoiced(current):
                 record.invoiced = True
             else:
                 try:
                     invoice_id = magento.invoice(entity_id, capture=False)
+                    invoiced_fresh = fresh
                     add_event(record, "invoiced", f"Offline invoice {invoice_id} created.", actor)
                 except MagentoInvalidRequest as exc:
                     if "invoice" not in str(exc).lower():
@@ -452,7 +494,7 @@ class OrderImporter:
                     add_event(record, "invoiced", f"Magento refused a second invoice ({exc}); already invoiced.")
                 record.invoiced = True
             session.commit()
-        if settings.create_invoice and settings.processing_status != "processing":
+        if settings.create_invoice and settings.processing_status != "processing" and not order.is_fba:
             magento.add_comment(
                 entity_id, "Amazon order imported; status set from the store's Order Settings.",
                 status=settings.processing_status,
@@ -470,9 +512,15 @@ class OrderImporter:
             add_event(record, "stock", "Decremented source quantities for the ordered items.", actor)
             session.commit()
         if order.is_fba and not record.completed:
-            magento.update_order(entity_id, {"state": "complete", "status": "complete"})
+            if invoiced_fresh or (current is not None and current.get("state") == "complete"):
+                # created with everything shipped (see order_builder): the invoice left nothing to do, so
+                # Magento's state resolver completed it; no order save needed
+                message = "FBA order shipped by Amazon; Commerce order complete once invoiced."
+            else:
+                magento.update_order(entity_id, {"state": "complete", "status": "complete"})
+                message = "FBA order shipped by Amazon; Commerce order completed."
             record.completed = True
-            add_event(record, "completed", "FBA order shipped by Amazon; Commerce order completed.", actor)
+            add_event(record, "completed", message, actor)
             session.commit()
 
 

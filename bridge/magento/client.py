@@ -497,10 +497,28 @@ class MagentoClient:
     def products_by_skus(self, skus: Iterable[str], *, batch_size: int = 50) -> dict[str, Product]:
         """Products for the SKUs that exist, keyed by the SKU as asked (Magento matches SKUs case-insensitively).
 
-        One `sku in (...)` search per batch; a SKU containing a comma cannot go in an `in` list and is
-        fetched on its own.
+        Products another job looked up a moment ago come from the shared cache (`PRODUCT_TTL_SECONDS`): the
+        sync looks up every product of a batch of orders at once, so the imports that follow ask nothing.
+        The rest: one `sku in (...)` search per batch; a SKU containing a comma cannot go in an `in` list and
+        is fetched on its own.
         """
         wanted = list(dict.fromkeys(s for s in skus if s))
+        found: dict[str, Product] = {}
+        cache = self.reference_cache
+        if cache is not None:
+            for sku, data in zip(wanted, cache.get_many([_product_key(s) for s in wanted]), strict=True):
+                if data is not None:
+                    found[sku] = Product.from_json(data)
+        missing = [s for s in wanted if s not in found]
+        if missing:
+            fetched = self._search_products(missing, batch_size)
+            found.update(fetched)
+            if cache is not None:
+                cache.set_many({_product_key(sku): _product_fields(p.raw) for sku, p in fetched.items()},
+                               ttl_seconds=PRODUCT_TTL_SECONDS)
+        return found
+
+    def _search_products(self, wanted: list[str], batch_size: int) -> dict[str, Product]:
         listable = [s for s in wanted if "," not in s]
         by_fold: dict[str, list[str]] = {}
         for sku in wanted:
@@ -575,6 +593,39 @@ class MagentoClient:
             return True
         available = (to_decimal(item.get("qty")) or Decimal(0)) - (to_decimal(item.get("min_qty")) or Decimal(0))
         return available >= Decimal(qty)
+
+    def are_salable_for_qty(
+        self, requested: Mapping[str, Decimal | int], stock_id: int | None = None
+    ) -> dict[str, bool]:
+        """{sku: salable} for every SKU with its quantity, in one call (MSI's
+        `are-product-salable-for-requested-qty`). Magento checks each SKU as the single route does and fails
+        the whole call on one it refuses (an unknown product), so then, and without MSI, the SKUs are asked
+        one by one (`is_salable`: unknown counts as not salable)."""
+        wanted = {sku: qty for sku, qty in requested.items() if sku}
+        if not wanted:
+            return {}
+        stock = self.default_stock_id() if stock_id is None else stock_id
+        if self._msi is not False:
+            params: list[tuple[str, str]] = []
+            for i, (sku, qty) in enumerate(wanted.items()):
+                params += [(f"skuRequests[{i}][sku]", sku), (f"skuRequests[{i}][qty]", _qty(qty))]
+            params.append(("stockId", str(int(stock))))
+            try:
+                answer = self.get("V1/inventory/are-product-salable-for-requested-qty", params)
+            except MagentoNotFound as exc:
+                if not exc.is_no_route:
+                    return {sku: self.is_salable(sku, qty, stock) for sku, qty in wanted.items()}
+                log.info("Magento has no MSI web API; using legacy CatalogInventory stock")
+                self._msi = False
+            except MagentoInvalidRequest as exc:
+                log.info("magento: batch salability refused (%s); asking SKU by SKU", exc)
+                return {sku: self.is_salable(sku, qty, stock) for sku, qty in wanted.items()}
+            else:
+                self._msi = True
+                by_fold = {str(r.get("sku", "")).casefold(): bool(r.get("salable")) for r in answer or []
+                           if isinstance(r, dict)}
+                return {sku: by_fold.get(sku.casefold(), False) for sku in wanted}
+        return {sku: self.is_salable(sku, qty, stock) for sku, qty in wanted.items()}
 
     def websites(self) -> list[dict[str, Any]]:
         if "websites" not in self._cache:
@@ -742,12 +793,17 @@ class MagentoClient:
         Magento's REST API does not expose this setting; its GraphQL `storeConfig { allow_order }` does
         (Magento_GiftMessageGraphQl, 2.4.7+, anonymous). Any failure (older Magento, GraphQL off, no answer)
         reads as "not allowed", so the gift message goes into the order comment instead: never lost, and a
-        refused gift message can't fail an order create. Asked once per client and store view.
+        refused gift message can't fail an order create. Asked once per store view and cache lifetime (shared
+        by all workers), so gift orders cost no call of their own.
         """
         key = f"gift_messages_allowed:{store_code}"
+        if key not in self._cache and self.reference_cache is not None:
+            shared = self.reference_cache.get(key)
+            if shared is not None:
+                self._cache[key] = bool(shared)
         if key not in self._cache:
             self.calls["POST graphql storeConfig"] += 1
-            allowed = False
+            allowed = answered = False
             try:
                 response = self.session.post(
                     f"{self.settings.base_url.rstrip('/')}/graphql",
@@ -755,12 +811,15 @@ class MagentoClient:
                     headers={**self._headers, "Content-Type": "application/json", "Store": store_code},
                     timeout=self.timeout,
                 )
+                answered = response.status_code < 500  # an outage is not this Magento's answer: not shared
                 answer = response.json() if response.status_code == 200 else {}
                 config = ((answer or {}).get("data") or {}).get("storeConfig") or {}
                 allowed = str(config.get("allow_order") or "0") == "1" and not answer.get("errors")
             except (requests.exceptions.RequestException, ValueError, AttributeError):
-                allowed = False
+                allowed = answered = False
             self._cache[key] = allowed
+            if answered and self.reference_cache is not None:
+                self.reference_cache.set(key, allowed)
         return self._cache[key]
 
     def country(self, country_id: str) -> Country:
@@ -823,6 +882,26 @@ class MagentoClient:
             return RegionResolver([self.country(country_code)])
         except MagentoNotFound:
             return RegionResolver()  # a country the store does not allow: no region ids, the text stays
+
+
+PRODUCT_TTL_SECONDS = 600  # about one sync's imports: a product's id, type and status rarely change meanwhile
+_PRODUCT_FIELDS = ("id", "sku", "name", "status", "type_id", "price", "visibility", "weight")
+
+
+def _product_key(sku: str) -> str:
+    return "product:" + sku.casefold()
+
+
+def _product_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """What `Product.from_json` reads, without the media, custom attributes and links a product carries."""
+    ext = data.get("extension_attributes") or {}
+    out = {k: data.get(k) for k in _PRODUCT_FIELDS}
+    stock = ext.get("stock_item") or {}
+    out["extension_attributes"] = {
+        "website_ids": ext.get("website_ids") or [],
+        "stock_item": {k: stock[k] for k in ("is_in_stock", "qty") if k in stock},
+    }
+    return out
 
 
 def _seg(value: str) -> str:

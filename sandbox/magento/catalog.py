@@ -424,6 +424,28 @@ def register(router: Router) -> None:
             return {"salable": True, "errors": []}
         return {"salable": False, "errors": [error]}
 
+    @router.add("GET", "/V1/inventory/are-product-salable-for-requested-qty", salable)
+    def are_salable_qty(ctx: Ctx) -> Any:
+        """MSI's batch form: `skuRequests[i][sku]`, `skuRequests[i][qty]` and `stockId` in the query; one
+        ProductSalableResult (sku, stock_id, salable, errors) per request, in order. Each SKU is checked as the
+        single route checks it, so a SKU that route refuses (unknown product) fails the whole call."""
+        requests_ = scm._listify(scm._parse_brackets(ctx.args, "skuRequests") or {})
+        stock_raw = next((v for k, v in ctx.args if k == "stockId"), None)
+        if not requests_:
+            raise required("skuRequests")
+        if stock_raw is None:
+            raise required("stockId")
+        stock_id = parse_id(stock_raw, "stockId")
+        out = []
+        for request in requests_:
+            if not isinstance(request, dict) or not request.get("sku"):
+                raise required("sku")
+            if request.get("qty") is None:
+                raise required("qty")
+            answer = is_salable_qty(ctx, request["sku"], str(stock_id), request["qty"])
+            out.append({"sku": request["sku"], "stock_id": stock_id, **answer})
+        return out
+
     @router.add("GET", "/V1/inventory/stock-resolver/:type/:code", salable)
     def stock_resolver(ctx: Ctx, type: str, code: str) -> Any:
         if type != "website" or not any(w["code"] == code for w in _websites(ctx) if w["id"]):

@@ -171,3 +171,25 @@ def test_salable_for_requested_qty_error_codes(api):
     none_left = api.ok(api.get("/inventory/is-product-salable-for-requested-qty/Q1/1/3"))
     assert none_left == {"salable": False, "errors": [{"code": "is_salable_with_reservations-not_enough_qty",
                                                        "message": "The requested qty is not available"}]}
+
+
+def test_salability_of_many_skus_in_one_call(api):
+    """MSI's batch route: one result per requested SKU, in order, each decided as the single route does."""
+    for sku, qty in (("B1", 5), ("B2", 0)):
+        api.ok(api.post("/products", product(sku)))
+        api.ok(api.post("/inventory/source-items", {"sourceItems": [
+            {"sku": sku, "source_code": "default", "quantity": qty, "status": 1}]}))
+    params = [("skuRequests[0][sku]", "B1"), ("skuRequests[0][qty]", "5"),
+              ("skuRequests[1][sku]", "B2"), ("skuRequests[1][qty]", "1"), ("stockId", "1")]
+    answer = api.ok(api.get("/inventory/are-product-salable-for-requested-qty", params=params))
+    assert [(r["sku"], r["stock_id"], r["salable"]) for r in answer] == [("B1", 1, True), ("B2", 1, False)]
+    assert answer[1]["errors"][0]["code"] == "is_salable_with_reservations-not_enough_qty"
+
+    too_many = [("skuRequests[0][sku]", "B1"), ("skuRequests[0][qty]", "6"), ("stockId", "1")]
+    assert api.ok(api.get("/inventory/are-product-salable-for-requested-qty", params=too_many))[0]["salable"] is False
+    # an unknown SKU fails the whole call, as Magento's per-SKU check throws for it
+    unknown = [("skuRequests[0][sku]", "B1"), ("skuRequests[0][qty]", "1"),
+               ("skuRequests[1][sku]", "NOPE"), ("skuRequests[1][qty]", "1"), ("stockId", "1")]
+    assert api.get("/inventory/are-product-salable-for-requested-qty", params=unknown).status_code == 400
+    assert api.get("/inventory/are-product-salable-for-requested-qty",
+                   params=[("stockId", "1")]).status_code == 400
