@@ -6,6 +6,7 @@ import logging
 
 from redis import RedisError
 
+from bridge.importer.pipeline import ImportDeferred
 from bridge.logs import order_context
 from bridge.service import AmazonUnavailable, SyncBusy, make_importer
 from bridge.service import sync_store as run_store_sync
@@ -44,7 +45,14 @@ def sync_store(store_id: int) -> dict:
 def import_order(store_id: int, amazon_order_id: str) -> dict:
     """Create the Commerce order for one Amazon order, exactly once (see bridge.importer.pipeline)."""
     with order_context(amazon_order_id):  # every log line of this job carries the order id
-        outcome = make_importer(runtime()).import_order(store_id, amazon_order_id)
+        try:
+            outcome = make_importer(runtime()).import_order(store_id, amazon_order_id)
+        except ImportDeferred as exc:
+            # Magento is down or slow: end the job (it would only fail again at once); the order stays queued
+            # and the scheduler's sweep queues it again after a quiet time (jobs.scheduler), so no failed job
+            # is left behind for work that is still going to be done.
+            log.warning("order %s: import deferred: %s", amazon_order_id, exc)
+            return {"state": "deferred", "message": str(exc), "increment_id": None}
     return {
         "state": outcome.state.value if outcome.state else None,
         "message": outcome.message,
@@ -84,9 +92,14 @@ def process_outbox(store_id: int) -> dict:
             "pending": result.pending, "next_run_in": delay}
 def follow_amazon(store_id: int, amazon_order_id: str) -> dict:
     """Make one Commerce order follow its Amazon order (canceled, shipped); see bridge.lifecycle."""
+    from bridge.lifecycle import LifecycleDeferred
     from bridge.service import make_lifecycle
 
-    outcome = make_lifecycle(runtime()).follow(store_id, amazon_order_id)
+    try:
+        outcome = make_lifecycle(runtime()).follow(store_id, amazon_order_id)
+    except LifecycleDeferred as exc:  # Magento away: the order is still due, and the next sync dispatches it
+        log.warning("order %s: Commerce change deferred: %s", amazon_order_id, exc)
+        return {"action": "deferred", "message": str(exc)}
     return {"action": outcome.action, "message": outcome.message}
 
 

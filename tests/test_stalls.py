@@ -371,3 +371,28 @@ def test_a_job_left_with_a_dangling_execution_record_can_be_queued_again(bridge)
         Job.fetch(job.id, connection=conn).delete()  # what RQ itself does
     assert queues.enqueue_sync(conn, bridge.store_id) is not None
     assert len(Queue(queues.SYNC, connection=conn)) == 1
+
+
+def test_an_import_deferred_by_a_magento_outage_ends_its_job_and_leaves_no_failed_job(bridge, tmp_path, monkeypatch):
+    """Magento answering 500 to everything: the import job ends (no failed job for work still to be done), the
+    order stays queued and the sweep queues it again after the quiet time; once Magento is back it imports."""
+    import jobs.context
+    from jobs import tasks
+
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000041-0000001")])
+    sync_store(bridge.runtime, bridge.store_id, dispatch=lambda ids: None)
+    env = write_config(bridge, tmp_path / "config.toml")
+    for key, value in env.items():
+        if os.environ.get(key) != value:
+            monkeypatch.setenv(key, value)
+    monkeypatch.setattr(jobs.context, "_runtime", None)
+
+    bridge.magento.set_faults(rate_500=1.0)
+    result = tasks.import_order(bridge.store_id, "111-0000041-0000001")
+    assert result["state"] == "deferred" and "HTTP 500" in result["message"]
+    assert bridge.record("111-0000041-0000001").import_state == "queued"
+
+    bridge.magento.set_faults(rate_500=0.0)
+    assert tasks.import_order(bridge.store_id, "111-0000041-0000001")["state"] == "imported"
+    assert len(bridge.magento_orders(ext_order_id="111-0000041-0000001")) == 1
