@@ -1,7 +1,7 @@
 """exactly once: create in doubt, stock ledger
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-29 21:05:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import bridge.storage.models
 
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

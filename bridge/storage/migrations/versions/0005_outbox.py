@@ -1,7 +1,7 @@
 """outbox: action intent and states, repeated events counted, Commerce -> Amazon settings and cursor
 
-Revision ID: 0004
-Revises: 0009
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-29 21:05:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import bridge.storage.models
 
 
-revision = '0004'
-down_revision = '0009'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """operations: backfill runs, reconcile runs and findings
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 """
 from alembic import op
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import bridge.storage.models
 
 
-revision = '0008'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """admin: ship-by / deliver-by sorting, premium shipping, per-store roles
 
-Revision ID: 0007
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-29 21:00:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import bridge.storage.models
 
 
-revision = '0007'
-down_revision = '0005'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

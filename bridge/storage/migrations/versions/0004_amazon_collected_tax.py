@@ -1,6 +1,6 @@
 """tax collected by amazon setting
 
-Revision ID: 0009
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-29 21:00:00
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009'
+revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None

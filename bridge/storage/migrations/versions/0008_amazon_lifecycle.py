@@ -1,7 +1,7 @@
 """Amazon lifecycle after import: Commerce sync status, buyer cancellation requests
 
-Revision ID: 0005
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-29 21:00:00.000000
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import bridge.storage.models
 
 
-revision = '0005'
-down_revision = '0008'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
