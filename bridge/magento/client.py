@@ -707,33 +707,11 @@ class MagentoClient:
     def decrement_source_quantity(self, sku: str, qty: Decimal | int, *, source_code: str = "default") -> Decimal:
         """Subtract `qty` from a source item (legacy stock item without MSI); returns the new quantity.
 
-        A read-modify-write: Magento has no atomic decrement over REST, so the caller must make it happen
-        once per order (the importer records that it did).
+        A read then an absolute write: Magento has no atomic decrement over REST, so concurrent callers must
+        serialize per source item and record what they applied (bridge.stock's ledger does both).
         """
-        amount = Decimal(qty)
-        if self._msi is not False:
-            try:
-                current = [s for s in self.source_items(sku) if s.source_code == source_code]
-            except MagentoNotFound as exc:
-                if not exc.is_no_route:
-                    raise
-                self._msi = False
-            else:
-                self._msi = True
-                if not current:
-                    raise MagentoError(f"product {sku!r} is not assigned to source {source_code!r}")
-                item = current[0]
-                new_qty = item.quantity - amount
-                self.save_source_items([SourceItem(sku, source_code, new_qty, 1 if new_qty > 0 else 0)])
-                return new_qty
-        stock = self.legacy_stock_item(sku)
-        new_qty = (to_decimal(stock.get("qty")) or Decimal(0)) - amount
-        body = {"stockItem": {"qty": new_qty, "is_in_stock": new_qty > 0}}
-        self.put(
-            f"V1/products/{_seg(sku)}/stockItems/{int(stock['item_id'])}",
-            body,
-            counter_key="V1/products/{sku}/stockItems/{id}",
-        )
+        new_qty = self.source_quantity(sku, source_code) - Decimal(qty)
+        self.set_source_quantity(sku, new_qty, source_code)
         return new_qty
 
     # ----------------------------------------------------------------------------------------------------
