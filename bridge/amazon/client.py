@@ -51,7 +51,7 @@ from bridge.amazon.errors import (
     AmazonThrottled,
 )
 from bridge.amazon.feeds import XML_CONTENT_TYPE, ProcessingReport, parse_processing_report
-from bridge.amazon.mapping import order_from_v0, order_from_v2026, parse_amazon_datetime
+from bridge.amazon.mapping import maybe_amazon_datetime, order_from_v0, order_from_v2026
 from bridge.amazon.throttle import RedisThrottle
 from bridge.config import AmazonSettings
 from bridge.domain import AmazonOrder
@@ -604,8 +604,8 @@ class AmazonClient:
             orders=orders,
             raw=raw,
             next_token=pagination.get("nextToken") if isinstance(pagination, dict) else None,
-            last_updated_before=_maybe_datetime(body.get("lastUpdatedBefore")),
-            created_before=_maybe_datetime(body.get("createdBefore")),
+            last_updated_before=maybe_amazon_datetime(body.get("lastUpdatedBefore")),
+            created_before=maybe_amazon_datetime(body.get("createdBefore")),
             rejected=rejected,
         )
 
@@ -764,7 +764,7 @@ class AmazonClient:
                         feed_id=str(feed["feedId"]), feed_type=feed.get("feedType"),
                         processing_status=str(feed.get("processingStatus") or ""),
                         result_feed_document_id=feed.get("resultFeedDocumentId"),
-                        created_time=_maybe_datetime(feed.get("createdTime")),
+                        created_time=maybe_amazon_datetime(feed.get("createdTime")),
                     ))
             token = body.get("nextToken")
             if not token:
@@ -785,9 +785,9 @@ class AmazonClient:
             feed_type=body.get("feedType"),
             processing_status=str(body["processingStatus"]),
             result_feed_document_id=body.get("resultFeedDocumentId"),
-            created_time=_maybe_datetime(body.get("createdTime")),
-            processing_start_time=_maybe_datetime(body.get("processingStartTime")),
-            processing_end_time=_maybe_datetime(body.get("processingEndTime")),
+            created_time=maybe_amazon_datetime(body.get("createdTime")),
+            processing_start_time=maybe_amazon_datetime(body.get("processingStartTime")),
+            processing_end_time=maybe_amazon_datetime(body.get("processingEndTime")),
         )
 
     def wait_for_feed(self, feed_id: str, *, poll_seconds: float = 60.0, timeout: float = 3600.0) -> FeedStatus:
@@ -864,15 +864,6 @@ def _certifi_where() -> str:
     import certifi
 
     return certifi.where()
-
-
-def _maybe_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return parse_amazon_datetime(value)
-    except ValueError:
-        return None
 
 
 def _error_list(body: Any) -> list[dict[str, Any]]:

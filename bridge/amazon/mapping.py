@@ -82,6 +82,16 @@ def parse_amazon_datetime(value: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def maybe_amazon_datetime(value: Any) -> datetime | None:
+    """`parse_amazon_datetime` for optional fields: None when absent, empty or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_amazon_datetime(value)
+    except ValueError:
+        return None
+
+
 class _Reader:
     """Typed access to one order's JSON, turning every problem into `AmazonDataError` with a path."""
 
@@ -702,15 +712,7 @@ def order_from_v0(
 def delivery_window(raw: Mapping[str, Any] | None) -> tuple[datetime | None, datetime | None]:
     """The deliver-by window (earliest, latest) of a stored order, v2026 `fulfillment.deliverByWindow` or v0
     `EarliestDeliveryDate`/`LatestDeliveryDate`; (None, None) when Amazon sent none or it is unreadable."""
-
-    def parse(value: Any) -> datetime | None:
-        if not isinstance(value, str) or not value:
-            return None
-        try:
-            return parse_amazon_datetime(value)
-        except ValueError:
-            return None
-
+    parse = maybe_amazon_datetime
     if not isinstance(raw, Mapping):
         return None, None
     if "AmazonOrderId" in raw:
