@@ -56,7 +56,7 @@ from jobs import queues  # noqa: E402
 from sandbox.amazon.generator import generate_catalog, generate_orders  # noqa: E402
 from sandbox.amazon.testing import start_amazon_twin  # noqa: E402
 from sandbox.magento.testing import start_magento_twin  # noqa: E402
-from tests.harness import US, make_bridge  # noqa: E402
+from tests.harness import US, ProcessEnv, make_bridge  # noqa: E402
 from tests.redis_server import PrivateRedis  # noqa: E402
 from tests.test_workers import write_config  # noqa: E402
 
@@ -66,13 +66,6 @@ RATE_SCALE = 100.0  # Amazon's rates and feed durations, 100x faster (twin and b
 MAGENTO_CLIENT_TIMEOUT = 4.0
 MAX_WAIT_TARGET = 120.0
 STOCK = 100_000
-
-
-class _Env:
-    """Just enough of pytest's monkeypatch for make_bridge."""
-
-    def setenv(self, name: str, value: str) -> None:
-        os.environ[name] = value
 
 
 def importable(order: dict) -> bool:
@@ -247,7 +240,7 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
     magento = start_magento_twin()
     amazon = start_amazon_twin(rate_scale=RATE_SCALE, refresh_tokens=dict(SELLERS), seed=seed)
     bridge = make_bridge(database_url=f"sqlite:///{work / 'bridge.sqlite3'}", redis_url=redis_server.url,
-                         magento=magento, amazon=amazon, monkeypatch=_Env(), rate_scale=RATE_SCALE)
+                         magento=magento, amazon=amazon, monkeypatch=ProcessEnv(), rate_scale=RATE_SCALE)
     fleet: Fleet | None = None
     try:
         say(f"chaos: {n_orders} orders, {workers} workers, faults for {chaos_seconds:.0f} s; logs in {work / 'logs'}")

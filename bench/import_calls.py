@@ -13,7 +13,6 @@ Calls are counted by the twins (`/_sandbox/stats`), i.e. what really crossed the
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,16 +30,9 @@ from jobs import queues  # noqa: E402
 from sandbox.amazon.generator import generate_catalog, generate_orders  # noqa: E402
 from sandbox.amazon.testing import start_amazon_twin  # noqa: E402
 from sandbox.magento.testing import start_magento_twin  # noqa: E402
-from tests.harness import make_bridge  # noqa: E402
+from tests.harness import ProcessEnv, make_bridge  # noqa: E402
 from tests.redis_server import PrivateRedis  # noqa: E402
 from tests.test_workers import write_config  # noqa: E402
-
-
-class _Env:
-    """Just enough of pytest's monkeypatch for make_bridge."""
-
-    def setenv(self, name: str, value: str) -> None:
-        os.environ[name] = value
 
 
 def main() -> None:
@@ -60,7 +52,7 @@ def main() -> None:
     magento = start_magento_twin()
     amazon = start_amazon_twin(rate_scale=1.0)
     bridge = make_bridge(database_url=f"sqlite:///{work / 'bridge.sqlite3'}", redis_url=args.redis,
-                         magento=magento, amazon=amazon, monkeypatch=_Env(), rate_scale=1.0)
+                         magento=magento, amazon=amazon, monkeypatch=ProcessEnv(), rate_scale=1.0)
     try:
         catalog = generate_catalog(args.seed, 60)
         bridge.add_products([(p.sku, p.name, p.price) for p in catalog], qty=100000)

@@ -11,7 +11,6 @@ moved forward, so nothing waits). Uses its own redis-server and SQLite file.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -27,13 +26,8 @@ from bridge.outbox import process_outbox  # noqa: E402
 from bridge.storage.models import ActionState, OutboundAction, Store  # noqa: E402
 from sandbox.amazon.testing import start_amazon_twin  # noqa: E402
 from sandbox.magento.testing import start_magento_twin  # noqa: E402
-from tests.harness import make_bridge, v2026_order  # noqa: E402
+from tests.harness import ProcessEnv, make_bridge, v2026_order  # noqa: E402
 from tests.redis_server import PrivateRedis  # noqa: E402
-
-
-class _Env:
-    def setenv(self, name: str, value: str) -> None:
-        os.environ[name] = value
 
 
 def main() -> None:
@@ -45,7 +39,7 @@ def main() -> None:
     redis = PrivateRedis(str(work)).start()
     magento, amazon = start_magento_twin(), start_amazon_twin()
     bridge = make_bridge(database_url=f"sqlite:///{work / 'bridge.sqlite3'}", redis_url=redis.url, magento=magento,
-                         amazon=amazon, monkeypatch=_Env())
+                         amazon=amazon, monkeypatch=ProcessEnv())
     try:
         bridge.add_products([("SKU-1", "Thing", "10.00")], qty=100000)
         shipped = [f"111-{9000000 + i:07d}-0000001" for i in range(n)]

@@ -4,6 +4,7 @@ pointed at them the way a deployment is pointed at the real services."""
 from __future__ import annotations
 
 import copy
+import os
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -178,3 +179,11 @@ def line(sku: str, title: str, qty: str, unit: str, *, tax: str = "0.00", shippi
                     "price": {"unitPrice": money(unit, currency)}},
         "proceeds": {"proceedsTotal": money(f"{total:.2f}", currency), "breakdowns": breakdowns},
     }
+
+
+class ProcessEnv:
+    """Just enough of pytest's monkeypatch for `make_bridge` outside pytest (the benchmarks): sets variables
+    in this process's environment for good."""
+
+    def setenv(self, name: str, value: str) -> None:
+        os.environ[name] = value
