@@ -372,6 +372,9 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
             time.sleep(2.0)
         say(f"chaos: {'settled' if settled else 'NOT settled'} {time.monotonic() - faults_stopped:.0f} s after "
             "the faults stopped")
+        if not settled:
+            for line in _diagnose(bridge):
+                say(f"chaos: not settled: {line}")
         fleet.stop()
         watcher.stop()
         _note_commerce(twins, seen_commerce)
@@ -533,6 +536,35 @@ def _settled(twins: Twins, bridge, on_amazon: dict, seen_commerce: dict, cancels
         if response.status_code != 200 or response.json()["fulfillment"]["fulfillmentStatus"] != "CANCELLED":
             return False
     return _commerce_followed_cancels(bridge, on_amazon, cancels_requested)
+
+
+def _diagnose(bridge) -> list[str]:
+    """Why the run did not settle: where the import jobs of the orders still queued in the database are (RQ's
+    status), the queues and registries, and what each worker is doing."""
+    from rq import Worker
+    from sqlalchemy import select
+
+    from bridge.storage.models import AmazonOrderRecord
+
+    o = AmazonOrderRecord
+    with bridge.runtime.db.session() as session:
+        waiting = session.execute(select(o.store_id, o.amazon_order_id, o.import_state, o.claim_expires_at,
+                                         o.next_attempt_at).where(o.import_state == "queued")).all()
+    conn = bridge.runtime.redis
+    statuses = Counter()
+    for store_id, order_id, *_ in waiting:
+        raw = conn.hget(f"rq:job:{queues.import_job_id(store_id, order_id)}", "status")
+        statuses[raw.decode() if raw else "no job"] += 1
+    lines = [f"{len(waiting)} orders queued in the database; their import jobs: {dict(statuses)}"]
+    for name in queues.ALL_QUEUES:
+        q = Queue(name, connection=conn)
+        lines.append(f"queue {name}: {len(q)} waiting, started {q.started_job_registry.count}, scheduled "
+                     f"{q.scheduled_job_registry.count}, deferred {q.deferred_job_registry.count}, failed "
+                     f"{q.failed_job_registry.count}")
+    for worker in Worker.all(connection=conn):
+        lines.append(f"worker {worker.name}: {worker.get_state()}, job {worker.get_current_job_id()}, "
+                     f"heartbeat {worker.last_heartbeat}")
+    return lines
 
 
 def _commerce_followed_cancels(bridge, on_amazon: dict, cancels_requested: set[str]) -> bool:
