@@ -119,7 +119,7 @@ def list_orders(
     total = cap if capped else counted
     pages = max(1, -(-total // per_page))
     number = pages if page is None else (page if capped else min(page, pages))
-    ids = _page_ids(conds, sort_column, descending, number, per_page, find_first=counted <= cap)
+    ids = _page_ids(conds, sort_column, descending, number, per_page, find_first=counted <= cap) if counted else []
     if capped and not ids and number > 1:  # past the end of a big result: count it all, show its last page
         return list_orders(conds, sort_column, descending, page, per_page, cap=cap, exact=True)
     has_next = len(ids) > per_page if capped else number < pages
