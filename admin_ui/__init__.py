@@ -80,6 +80,7 @@ def create_app(
         LOGIN_MAX_DELAY_SECONDS=60,
         LOGIN_FAILURE_WINDOW_SECONDS=15 * 60,
         ORDERS_PER_PAGE=50,
+        ORDERS_COUNT_CAP=10_000,  # All Orders counts matches up to this, then says "more than" (order_pages)
         RECENT_ORDERS=10,
     )
     if test_config:

@@ -95,7 +95,7 @@ def degraded() -> dict[str, Any]:
     from . import get_runtime, get_settings
 
     settings = get_settings()
-    stores = [h for h in store_health(db.session, schedule=settings.sync.schedule)
+    stores = [h for h in store_health(db.session, schedule=settings.sync.schedule, counts=False)
               if h.degraded and can_see(h.store_id)]
     redis_error = None
     try:

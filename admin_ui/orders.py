@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from bridge.amazon.mapping import delivery_window
@@ -45,6 +45,7 @@ from .banners import selected_store
 from .extensions import db
 from .formatting import IMPORT_STATE_LABELS, STATUS_FILTER, status_label
 from .order_facts import facts_for
+from .order_pages import Page, contains_text, list_orders
 from .scope import store_condition
 from .snapshot import details
 
@@ -167,8 +168,9 @@ class OrderFilters:
             conds.append(o.amazon_order_id >= self.order_number)
             conds.append(o.amazon_order_id < self.order_number + "\U0010ffff")
         if self.buyer:
-            pattern = "%" + self.buyer.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            conds.append(func.lower(o.buyer_name).like(pattern, escape="\\"))
+            # A contains search can use no index; the capped count and the page's LIMIT bound its cost.
+            pattern = "%" + self.buyer.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conds.append(contains_text(o.buyer_name, pattern))
         if self.total_min is not None:
             conds.append(o.order_total >= self.total_min)
         if self.total_max is not None:
@@ -237,40 +239,12 @@ def _date_conditions(column: Any, start: date | None, end: date | None) -> list[
     return conds
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[AmazonOrderRecord]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def positive_int(raw: str | None, default: int) -> int:
     try:
         value = int(raw or default)
     except ValueError:
         return default
     return value if value > 0 else default
-
-
-def list_orders(store_id: int, filters: OrderFilters, sort: str, direction: str, page: int, per_page: int) -> Page:
-    """One page of a store's orders: count, then the page's ids from the index, then those rows."""
-    conds = filters.conditions(store_id)
-    total = db.session.scalar(select(func.count()).select_from(AmazonOrderRecord).where(*conds)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(page, pages)
-    column = SORTS.get(sort, AmazonOrderRecord.purchase_date)
-    order_by = (column.desc(), AmazonOrderRecord.id.desc()) if direction == "desc" else (column, AmazonOrderRecord.id)
-    ids_query: Select = (
-        select(AmazonOrderRecord.id).where(*conds).order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
-    )
-    ids = list(db.session.scalars(ids_query))
-    by_id = {row.id: row for row in db.session.scalars(select(AmazonOrderRecord).where(AmazonOrderRecord.id.in_(ids)))}
-    return Page([by_id[i] for i in ids if i in by_id], total, page, per_page)
 
 
 def non_empty(args: dict[str, Any]) -> dict[str, Any]:
@@ -340,10 +314,19 @@ def all_orders():
     direction = "asc" if request.args.get("dir") == "asc" else "desc"
     per_page = positive_int(request.args.get("per_page"), current_app.config["ORDERS_PER_PAGE"])
     per_page = per_page if per_page in PER_PAGE_CHOICES else current_app.config["ORDERS_PER_PAGE"]
-    page_number = positive_int(request.args.get("page"), 1)
+    # `page=last` and `count=all` count every match (on demand); otherwise the count stops at the cap.
+    page_number = None if request.args.get("page") == "last" else positive_int(request.args.get("page"), 1)
     result = Page([], 0, 1, per_page)
     if store is not None:
-        result = list_orders(store.id, filters, sort, direction, page_number, per_page)
+        result = list_orders(
+            filters.conditions(store.id),
+            SORTS[sort],
+            direction == "desc",
+            page_number,
+            per_page,
+            cap=current_app.config["ORDERS_COUNT_CAP"],
+            exact=request.args.get("count") == "all",
+        )
     args = request.args.to_dict(flat=False)
     if store is not None:
         args["store"] = [store.code]

@@ -208,7 +208,14 @@ class AmazonOrderRecord(Base):
         UniqueConstraint("store_id", "amazon_order_id", name="uq_amazon_order_store_order"),
         Index("ix_amazon_order_store_purchase", "store_id", "purchase_date"),
         Index("ix_amazon_order_store_state", "store_id", "import_state"),
-        Index("ix_amazon_order_store_status", "store_id", "status"),
+        # All Orders' covering index (admin_ui/order_pages.py): the status and import-state filters seek, and
+        # date, total, Prime/Premium, cancel-request and buyer filters are read from the index, not the rows,
+        # so a filtered count touches no row. Its (store_id, status) prefix serves the Status sort too.
+        Index(
+            "ix_amazon_order_store_grid",
+            "store_id", "status", "import_state", "purchase_date", "order_total",
+            "is_prime", "is_premium", "buyer_cancel_requested", "buyer_name",
+        ),
         Index("ix_amazon_order_store_total", "store_id", "order_total"),
         Index("ix_amazon_order_store_buyer", "store_id", "buyer_name"),
         Index("ix_amazon_order_magento", "magento_increment_id"),

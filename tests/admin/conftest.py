@@ -56,6 +56,15 @@ def h(sqlite_url, redis_url, admin_magento):
     harness.close()
 
 
+@pytest.fixture
+def hdb(database_url, redis_url, admin_magento):
+    """The harness on SQLite, and again on PostgreSQL (skipped where it does not answer)."""
+    harness = AdminHarness(database_url, redis_url, settings=twin_settings(database_url, redis_url, admin_magento))
+    harness.magento = admin_magento
+    yield harness
+    harness.close()
+
+
 def add_products(twin, *products: tuple[str, str]) -> None:
     """(sku, name) products in the twin's catalog, through Magento's REST API; existing ones are kept."""
     session = twin.session()

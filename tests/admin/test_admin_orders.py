@@ -140,9 +140,9 @@ def test_all_orders_columns_and_default_sort(h):
         ),
     ],
 )
-def test_all_orders_filters(h, query, predicate):
-    seeded = seed_grid(h)
-    html = h.client("viewer").get(f"/orders?per_page=100&{query}").get_data(as_text=True)
+def test_all_orders_filters(hdb, query, predicate):
+    seeded = seed_grid(hdb)
+    html = hdb.client("viewer").get(f"/orders?per_page=100&{query}").get_data(as_text=True)
     expected = {k for k, f in seeded.items() if predicate(f)}
     assert expected, "the filter should match something"
     assert set(order_numbers(html)) == expected
@@ -188,10 +188,10 @@ def test_all_orders_sorting(h, sort, key, direction):
     assert len(order_numbers(html)) == 30
 
 
-def test_all_orders_pagination(h):
-    seeded = seed_grid(h)
+def test_all_orders_pagination(hdb):
+    seeded = seed_grid(hdb)
     expected = sorted(seeded, key=lambda k: seeded[k]["total"])
-    client = h.client("viewer")
+    client = hdb.client("viewer")
     pages = [
         order_numbers(client.get(f"/orders?sort=total&dir=asc&per_page=20&page={n}").get_data(as_text=True))
         for n in (1, 2)
@@ -204,6 +204,72 @@ def test_all_orders_pagination(h):
     assert 'rel="next"' not in html and 'rel="prev"' in html
     html = client.get("/orders?per_page=7&page=-3").get_data(as_text=True)  # odd values fall back to defaults
     assert len(order_numbers(html)) == 30 and "of 1 pages" in html
+
+
+def page_links(html: str) -> dict[str, str]:
+    """The pager's links by rel (prev, next, last), unescaped."""
+    links = re.findall(r'<a class="button" href="([^"]+)" rel="(\w+)"', html)
+    return {rel: href.replace("&amp;", "&") for href, rel in links}
+
+
+def test_a_result_over_the_count_cap_says_more_than_and_still_pages_to_its_end(hdb):
+    """Counting stops at ORDERS_COUNT_CAP (10,000; 25 here): over it the merchant reads "More than 25", pages on,
+    jumps to the last page or counts them all, and those two give the exact figure."""
+    seeded = seed_grid(hdb)  # 30 orders
+    hdb.app.config["ORDERS_COUNT_CAP"] = 25
+    newest = sorted(seeded, key=lambda k: seeded[k]["purchase_date"], reverse=True)
+    client = hdb.client("viewer")
+
+    html = client.get("/orders?per_page=20").get_data(as_text=True)
+    assert "More than <strong>25</strong> records found" in html and "Narrow the filters" in html
+    assert "of more than 2 pages" in html
+    assert order_numbers(html) == newest[:20]
+    links = page_links(html)
+    assert set(links) == {"next", "last"}
+
+    html = client.get(links["next"]).get_data(as_text=True)
+    assert order_numbers(html) == newest[20:]
+    assert "rel=\"next\"" not in html and "rel=\"prev\"" in html  # the end is found without counting
+
+    html = client.get(links["last"]).get_data(as_text=True)  # page=last counts every match
+    assert "<strong>30</strong> records found" in html and "of 2 pages" in html
+    assert order_numbers(html) == newest[20:]
+
+    html = client.get("/orders?per_page=20&page=9").get_data(as_text=True)  # past the end: its last page
+    assert order_numbers(html) == newest[20:] and "<strong>30</strong> records found" in html
+
+    count_all = re.search(r'href="([^"]+)" id="count-all"', html_first := client.get("/orders?per_page=20").get_data(
+        as_text=True)).group(1).replace("&amp;", "&")
+    assert "More than" in html_first
+    html = client.get(count_all).get_data(as_text=True)
+    assert "<strong>30</strong> records found" in html and "More than" not in html
+    assert order_numbers(html) == newest[:20] and "of 2 pages" in html
+
+    html = client.get("/orders?per_page=20&status=Shipped").get_data(as_text=True)  # under the cap: exact
+    shipped = [k for k in newest if seeded[k]["status"] == "Shipped"]
+    assert f"<strong>{len(shipped)}</strong> records found" in html and "More than" not in html
+    assert order_numbers(html) == shipped
+
+
+def test_a_result_exactly_at_the_cap_is_counted_exactly(h):
+    seed_grid(h)
+    h.app.config["ORDERS_COUNT_CAP"] = 30
+    html = h.client("viewer").get("/orders?per_page=20").get_data(as_text=True)
+    assert "<strong>30</strong> records found" in html and "More than" not in html and "of 2 pages" in html
+
+
+@pytest.mark.parametrize("sort", ["total", "buyer", "ship_by", "commerce_order", "purchase_date"])
+@pytest.mark.parametrize("cap", [10_000, 3])
+def test_many_filters_at_once_sort_and_page_alike_under_and_over_the_cap(hdb, sort, cap):
+    """The two plans (few matches: find then sort; many: walk the sort index) give the same pages."""
+    seed_grid(hdb, 40)
+    client = hdb.client("viewer")
+    query = f"/orders?from=2026-10-03&to=2026-11-30&buyer=a&total_min=20&total_max=400&sort={sort}&dir=desc&per_page=20"
+    hdb.app.config["ORDERS_COUNT_CAP"] = 10_000
+    reference = [order_numbers(client.get(f"{query}&page={n}").get_data(as_text=True)) for n in (1, 2)]
+    hdb.app.config["ORDERS_COUNT_CAP"] = cap
+    pages = [order_numbers(client.get(f"{query}&page={n}").get_data(as_text=True)) for n in (1, 2)]
+    assert pages == reference and len(reference[0]) == 20 and reference[1]
 
 
 def test_filters_survive_paging_and_sorting_links(h):
@@ -549,3 +615,27 @@ def test_list_queries_use_the_store_indexes(h):
             plan = " ".join(str(row) for row in db.session.execute(db.text(f"EXPLAIN QUERY PLAN {sql}")))
             assert "USING" in plan and "INDEX" in plan, (sort, plan)
             assert "TEMP B-TREE" not in plan, (sort, plan)
+
+
+def test_a_count_of_every_filter_at_once_reads_one_index_and_no_row(h):
+    """Status, import state and purchase date seek in the grid index; total, Prime, Premium, cancel request and
+    buyer are read from it: the count never touches the table (fast at 100,000 orders; bench/admin_orders_list.py)."""
+    from werkzeug.datastructures import MultiDict
+
+    from admin_ui.extensions import db
+    from admin_ui.orders import OrderFilters
+    from bridge.storage.models import AmazonOrderRecord
+
+    store = h.add_store()
+    args = MultiDict([
+        ("from", "2026-01-01"), ("to", "2026-12-31"), ("buyer", "a"), ("total_min", "10"), ("total_max", "500"),
+        ("status", "Shipped"), ("import_state", "imported"), ("prime", "1"), ("premium", "1"),
+        ("cancel_requested", "1"),
+    ])
+    with h.app.app_context():
+        conds = OrderFilters.from_args(args).conditions(store.id)
+        query = select(AmazonOrderRecord.id).where(*conds).limit(10_001)
+        sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        plan = " ".join(str(row) for row in db.session.execute(db.text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert "COVERING INDEX ix_amazon_order_store_grid" in plan, plan
+    assert "status=? AND import_state=? AND purchase_date>?" in plan, plan
