@@ -11,10 +11,10 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bridge.magento.client import NO_RETRY
 from bridge.magento.errors import MagentoError, MagentoNotFound
 from bridge.magento.models import Country
 from bridge.magento.search import SearchCriteria
+from bridge.retry import NO_RETRY
 
 log = logging.getLogger(__name__)
 

@@ -121,8 +121,9 @@ def _redis(runtime) -> str:
 
 
 def _magento(runtime, settings: Settings, stores: list) -> Iterator[Check]:
-    from bridge.magento.client import NO_RETRY, MagentoClient
+    from bridge.magento.client import MagentoClient
     from bridge.magento.errors import MagentoAuthError, MagentoHTTPError
+    from bridge.retry import NO_RETRY
 
     client = MagentoClient(settings.magento, retry=NO_RETRY)
     host = host_of(settings.magento.base_url)

@@ -39,7 +39,7 @@ from sandbox.magento.testing import start_magento_twin
 
 D = Decimal
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-NO_WAIT = RetryPolicy(backoff_base=0, sleep=lambda _s: None)
+NO_WAIT = RetryPolicy(base_delay=0)
 LINKS = OrderLinks("http://admin.test/orders/X", "http://admin.test/orders")
 
 
