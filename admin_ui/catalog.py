@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from bridge.errors import RetryLater
 from bridge.magento.errors import MagentoError, MagentoNotFound
 from bridge.magento.models import Country
 from bridge.magento.search import SearchCriteria
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 PICKER_LIMIT = 10
 
 
-class CatalogUnavailable(RuntimeError):
+class CatalogUnavailable(RetryLater):
     """Magento did not answer; the message names it and says what to do."""
 
 

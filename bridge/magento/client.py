@@ -39,6 +39,8 @@ from bridge.magento.errors import (
     MagentoNotFound,
     MagentoTimeout,
     MagentoTransportError,
+    StockNotAssigned,
+    StoreViewMissing,
     error_from_response,
 )
 from bridge.magento.models import (
@@ -217,6 +219,8 @@ class MagentoClient:
                 http_error = error_from_response(
                     response.status_code, response.text, dict(response.headers), method=method, path=path
                 )
+                if http_error.is_no_route:
+                    self._check_store_code(http_error)
                 if should_retry(self.retry, method, attempt, http_error):
                     self._wait(method, path, attempt, response.headers.get("Retry-After"), http_error)
                     continue
@@ -236,6 +240,17 @@ class MagentoClient:
                     self._wait(method, path, attempt, None, proto)
                     continue
                 raise proto from exc
+
+    def _check_store_code(self, error: MagentoHTTPError) -> None:
+        """Magento reads `/rest/<code>/V1/...` with an unknown store code as part of the path, so a missing
+        store view shows up as "no route" on every call: say what it is (`StoreViewMissing`)."""
+        if self.store_code in (None, "all"):
+            return
+        if "store_code_known" not in self._cache:
+            codes = {view.code for view in self.for_store(None).store_views()}
+            self._cache["store_code_known"] = self.store_code in codes
+        if not self._cache["store_code_known"]:
+            raise StoreViewMissing(self.store_code) from error
 
     def _wait(self, method: str, path: str, attempt: int, retry_after: str | None, error: MagentoError) -> None:
         delay = self.retry.backoff(attempt, retry_after=retry_after)
@@ -530,10 +545,14 @@ class MagentoClient:
         return True, answer
 
     def stock_id_for_website(self, website_code: str) -> int:
-        """MSI stock of a website (1, the default stock, without MSI)."""
-        ok, answer = self._msi_call(
-            f"V1/inventory/stock-resolver/website/{_seg(website_code)}", "V1/inventory/stock-resolver/website/{code}"
-        )
+        """MSI stock of a website (1, the default stock, without MSI); StockNotAssigned when none is linked."""
+        try:
+            ok, answer = self._msi_call(
+                f"V1/inventory/stock-resolver/website/{_seg(website_code)}",
+                "V1/inventory/stock-resolver/website/{code}",
+            )
+        except MagentoNotFound as exc:  # NoSuchEntityException "No linked stock found"
+            raise StockNotAssigned(website_code) from exc
         if not ok:
             return 1
         return int(answer["stock_id"])
@@ -741,7 +760,7 @@ class MagentoClient:
         for view in self.store_views():
             if view.code == code:
                 return view
-        raise MagentoError(f"Magento has no store view with code {code!r}")
+        raise StoreViewMissing(code)
 
     def gift_messages_allowed(self, store_code: str) -> bool:
         """Whether the store view allows gift messages on orders (*Allow Gift Messages on Order Level*).
