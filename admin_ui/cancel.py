@@ -18,7 +18,7 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from bridge.domain import CANCEL_REASONS, AmazonStatus
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, retry_hint
 from bridge.storage.models import AmazonOrderRecord, OrderEvent, OutboundAction, Role
 
 from . import get_runtime
@@ -112,7 +112,7 @@ def cancel(amazon_order_id: str):
     except (BridgeError, RedisError) as exc:  # refuse rather than cancel on a stale copy
         log.warning("cancel %s: could not check the status with Amazon: %s", record.amazon_order_id, exc)
         return _refuse(
-            record, form, f"Not cancelled: could not check the order's status with Amazon ({exc}). Try again later."
+            record, form, f"Not cancelled: could not check the order's status with Amazon ({exc}). {retry_hint(exc)}"
         )
     if status_now != AmazonStatus.UNSHIPPED.value:
         old = record.status

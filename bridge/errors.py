@@ -73,3 +73,10 @@ def disposition(exc: BaseException) -> Disposition:
 
 def is_transient(exc: BaseException) -> bool:
     return disposition(exc) is Disposition.RETRY_LATER
+
+
+def retry_hint(exc: BaseException) -> str:
+    """The sentence a person reads after `exc`: wait and try again, or fix what the message names first."""
+    if is_transient(exc):
+        return "Try again later."
+    return "Trying again will not help until what it names is fixed."

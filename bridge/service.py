@@ -17,8 +17,8 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.amazon.errors import AmazonServerError, AmazonThrottled
-from bridge.errors import RetryLater
+from bridge.amazon.errors import AmazonError
+from bridge.errors import RetryLater, is_transient
 from bridge.importer.pipeline import OrderImporter
 from bridge.lease import Lease
 from bridge.lifecycle import LifecycleDeferred, OrderLifecycle, dispatch_due
@@ -213,7 +213,9 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
     try:
         try:
             pulled = pull_changes(runtime.db.sessionmaker, store_id, amazon, runtime.settings.sync, run_id=run_id)
-        except (AmazonServerError, AmazonThrottled) as exc:
+        except AmazonError as exc:
+            if not is_transient(exc):
+                raise  # refused credentials, bad data...: the run fails with Amazon's words
             outage = record_outage(runtime.redis, store_id, str(exc), utcnow())
             log.warning("store %s: %s", code, exc)
             raise AmazonUnavailable(outage) from exc

@@ -146,6 +146,7 @@ def cancel(ctx: click.Context, amazon_order_id: str, reason: str, store_code: st
     """Cancel an Unshipped Amazon order, as the admin's cancel page does (sent by the outbox job)."""
     from bridge.amazon.errors import AmazonError
     from bridge.cancellation import CancelRefused, find_order, reason_code, request_cancel
+    from bridge.errors import retry_hint
 
     _logging(log_level)
     try:
@@ -162,7 +163,7 @@ def cancel(ctx: click.Context, amazon_order_id: str, reason: str, store_code: st
                     status_now = str(rt.amazon_client(record.store).get_order(record.amazon_order_id).status.value)
                 except AmazonError as exc:
                     raise click.ClickException(f"Not canceled: could not check the order's status with Amazon "
-                                               f"({exc}). Try again later.") from exc
+                                               f"({exc}). {retry_hint(exc)}") from exc
             action = request_cancel(session, record, code, requested_by="cli", status_now=status_now)
             store_id = record.store_id
             session.commit()
