@@ -15,13 +15,14 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from bridge.config import Settings
+from bridge.errors import BridgeError
 from bridge.storage.db import configure_sqlite, engine_options
 from bridge.storage.migrate import MIGRATIONS_DIR
 
 from .extensions import csrf, db, login_manager, migrate
 
 
-class SecretKeyMissing(RuntimeError):
+class SecretKeyMissing(BridgeError):
     """The admin refuses to start without a secret key: sessions signed with a guessable key are forgeable."""
 
 

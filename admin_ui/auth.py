@@ -28,6 +28,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from redis import RedisError
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
@@ -209,7 +210,7 @@ class LoginThrottle:
     def clear(self, username: str) -> None:
         """Forget a user name's failures and delay (successful sign-in, or an admin's *Clear sign-in delay*)."""
         for key in (self._key("user", username.lower()), self._wait_key("user", username.lower())):
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(RedisError):
                 self.redis.delete(key)
             self._local.pop(key, None)
 
@@ -218,7 +219,7 @@ class LoginThrottle:
         try:
             ms = self.redis.pttl(key)
             return max(0, -(-int(ms) // 1000)) if ms and ms > 0 else 0
-        except Exception:  # noqa: BLE001
+        except RedisError:
             _, until = self._local.get(key, (0, 0.0))
             return max(0, int(until - time.monotonic() + 0.999))
 
@@ -228,7 +229,7 @@ class LoginThrottle:
             pipe.incr(key)
             pipe.expire(key, self.window)
             return int(pipe.execute()[0])
-        except Exception:  # noqa: BLE001
+        except RedisError:
             count, expires = self._local.get(key, (0, 0.0))
             count = (count if expires > time.monotonic() else 0) + 1
             self._local[key] = (count, time.monotonic() + self.window)
@@ -237,7 +238,7 @@ class LoginThrottle:
     def _set_wait(self, key: str, seconds: int) -> None:
         try:
             self.redis.set(key, "1", ex=max(1, seconds))
-        except Exception:  # noqa: BLE001
+        except RedisError:
             self._local[key] = (1, time.monotonic() + seconds)
 
 

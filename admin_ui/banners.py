@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, request, session, url_for
 from flask_login import current_user
+from redis import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -100,7 +101,7 @@ def degraded() -> dict[str, Any]:
     redis_error = None
     try:
         get_runtime().redis.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means the queue is unusable
+    except RedisError as exc:
         redis_error = f"Redis at {host_of(settings.redis.url)} does not answer ({exc})"
     return {"degraded_stores": stores, "redis_down": redis_error}
 

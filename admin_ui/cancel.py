@@ -12,11 +12,13 @@ import logging
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from redis import RedisError
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from bridge.domain import CANCEL_REASONS, AmazonStatus
+from bridge.errors import BridgeError, retry_hint
 from bridge.storage.models import AmazonOrderRecord, OrderEvent, OutboundAction, Role
 
 from . import get_runtime
@@ -107,10 +109,10 @@ def cancel(amazon_order_id: str):
         )
     try:
         status_now = _status_now(record)
-    except Exception as exc:  # noqa: BLE001 - refuse rather than cancel on a stale copy
+    except (BridgeError, RedisError) as exc:  # refuse rather than cancel on a stale copy
         log.warning("cancel %s: could not check the status with Amazon: %s", record.amazon_order_id, exc)
         return _refuse(
-            record, form, f"Not cancelled: could not check the order's status with Amazon ({exc}). Try again later."
+            record, form, f"Not cancelled: could not check the order's status with Amazon ({exc}). {retry_hint(exc)}"
         )
     if status_now != AmazonStatus.UNSHIPPED.value:
         old = record.status
@@ -166,7 +168,7 @@ def cancel(amazon_order_id: str):
             "once its processing report is in.",
             "success",
         )
-    except Exception as exc:  # noqa: BLE001 - the action row stays queued and the next sync sends it
+    except RedisError as exc:  # the action row stays queued and the next sync sends it
         log.warning("cancel %s: could not enqueue the actions job: %s", record.amazon_order_id, exc)
         flash("The cancel request is recorded and will be sent to Amazon with the next sync.", "warning")
     return redirect(_detail_url(record))

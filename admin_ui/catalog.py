@@ -11,17 +11,18 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bridge.magento.client import NO_RETRY
+from bridge.errors import RetryLater, is_transient
 from bridge.magento.errors import MagentoError, MagentoNotFound
 from bridge.magento.models import Country
 from bridge.magento.search import SearchCriteria
+from bridge.retry import NO_RETRY
 
 log = logging.getLogger(__name__)
 
 PICKER_LIMIT = 10
 
 
-class CatalogUnavailable(RuntimeError):
+class CatalogUnavailable(RetryLater):
     """Magento did not answer; the message names it and says what to do."""
 
 
@@ -46,9 +47,13 @@ def _client():
 
 def _unavailable(what: str, exc: Exception) -> CatalogUnavailable:
     log.warning("Magento did not answer the admin's %s: %s", what, exc)
+    if is_transient(exc):
+        return CatalogUnavailable(
+            f"Magento did not answer ({exc}); the {what} could not be checked. Try again in a moment, or check "
+            "[magento] base_url and the integration's access in the bridge's configuration."
+        )
     return CatalogUnavailable(
-        f"Magento did not answer ({exc}); the {what} could not be checked. Try again in a moment, or check "
-        "[magento] base_url and the integration's access in the bridge's configuration."
+        f"Magento refused the {what} ({exc}); check the integration's access and the store settings."
     )
 
 

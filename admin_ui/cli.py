@@ -9,6 +9,7 @@ import os
 
 import click
 
+from bridge.config import ConfigError
 from bridge.runtime import Runtime
 
 
@@ -17,8 +18,8 @@ def _runtime() -> Runtime:
     config_path = (root.obj or {}).get("config_path")
     try:
         return Runtime.from_config(config_path)
-    except ValueError as exc:  # ConfigError names the key
-        raise click.ClickException(str(exc)) from None
+    except ConfigError as exc:  # names the key
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.command()
@@ -47,7 +48,7 @@ def web(host: str, port: int, workers: int, threads: int, timeout: int, graceful
     try:
         app = create_app(runtime.settings, runtime=runtime)
     except SecretKeyMissing as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(str(exc)) from exc
     click.echo(
         f"Amazon Bridge admin on http://{host}:{port}/ (links in Commerce orders use "
         f"{runtime.settings.admin.public_base_url})"
@@ -94,7 +95,7 @@ def create(name: str, role: str, password_env: str | None) -> None:
         with runtime.db.session() as session:
             create_user(session, name, role, password)
     except UserError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"created {role} {name}")
 
 
@@ -129,7 +130,7 @@ def set_password(name: str, password_env: str | None) -> None:
     try:
         check_password(password)
     except UserError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(str(exc)) from exc
     with runtime.db.session() as session:
         user = session.scalar(select(User).where(User.username == name))
         if user is None:

@@ -14,9 +14,11 @@ import os
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from markupsafe import escape
+from redis import RedisError
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
+from bridge.errors import BridgeError
 from bridge.explain import explain, host_of, require_schema, safe_database_url
 
 from . import get_runtime, get_settings
@@ -49,13 +51,13 @@ def readyz():
         db.session.execute(text("SELECT 1"))
         require_schema(db.engine, settings.database.url)
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
+    except (SQLAlchemyError, BridgeError) as exc:  # reported, not raised
         db.session.rollback()
         checks["database"] = explain(exc, settings) or f"{type(exc).__name__}: {exc}"
     try:
         get_runtime().redis.ping()
         checks["redis"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except RedisError as exc:
         checks["redis"] = f"Redis at {host_of(settings.redis.url)} does not answer ({exc})"
     if checks["database"] == "ok":
         bad = [f"{h.store_code}: {h.side}: {h.last_error}" for h in store_health(db.session,
@@ -97,7 +99,7 @@ class _Collector:
         try:
             yield from bridge_metrics.database_families(db.session, schedule=self.settings.sync.schedule)
             up.add_metric(["database"], 1)
-        except Exception as exc:  # noqa: BLE001 - a scrape during an outage still answers
+        except SQLAlchemyError as exc:  # a scrape during an outage still answers
             db.session.rollback()
             log.warning("metrics: database: %s", exc)
             up.add_metric(["database"], 0)
@@ -106,7 +108,7 @@ class _Collector:
             yield from bridge_metrics.counter_families(redis)
             yield from _queue_families(redis)
             up.add_metric(["redis"], 1)
-        except Exception as exc:  # noqa: BLE001
+        except RedisError as exc:
             log.warning("metrics: redis: %s", exc)
             up.add_metric(["redis"], 0)
         yield up

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from redis import RedisError
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -473,7 +474,7 @@ def request_retry(record: AmazonOrderRecord, actor: str) -> bool:
     db.session.commit()  # the row first: a fast worker must find the order queued
     try:
         enqueue_import(get_runtime().redis, record.store_id, record.amazon_order_id)
-    except Exception as exc:  # noqa: BLE001 - Redis down: the next sync picks the order up anyway
+    except RedisError as exc:  # Redis down: the next sync picks the order up anyway
         log.warning("could not enqueue import of %s: %s", record.amazon_order_id, exc)
         return False
     return True

@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from redis import RedisError
 from rq import Queue, Worker
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
@@ -122,7 +123,7 @@ def index():
     try:
         queues, workers, failed = rq_overview(get_runtime().redis)
         failed = [job for job in failed if job_visible(job.id)]  # a store-scoped user sees their stores' only
-    except Exception as exc:  # noqa: BLE001 - the page still shows the database side
+    except RedisError as exc:  # the page still shows the database side
         log.warning("status page: Redis did not answer: %s", exc)
         redis_error = str(exc)
     from bridge.health import store_health
@@ -183,7 +184,7 @@ def requeue(queue_name: str, job_id: str):
     registry = FailedJobRegistry(queue_name, connection=get_runtime().redis)
     try:
         registry.requeue(job_id)
-    except Exception as exc:  # noqa: BLE001 - e.g. the job expired meanwhile
+    except (RedisError, NoSuchJobError, InvalidJobOperation) as exc:  # e.g. the job expired meanwhile
         flash(f"Could not requeue job {job_id}: {exc}", "error")
     else:
         flash(f"Job {job_id} is back on the {queue_name} queue.", "success")
@@ -206,7 +207,7 @@ def requeue_all(queue_name: str):
         try:
             registry.requeue(job_id)
             count += 1
-        except Exception as exc:  # noqa: BLE001
+        except (RedisError, NoSuchJobError, InvalidJobOperation) as exc:
             log.warning("requeue %s failed: %s", job_id, exc)
     flash(f"{count} failed job(s) of the {queue_name} queue are back on it.", "success")
     return redirect(url_for("status.index", _anchor="failed"))

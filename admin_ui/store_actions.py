@@ -11,6 +11,7 @@ import logging
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
+from redis import RedisError
 from sqlalchemy import select, update
 
 from bridge.storage.models import AmazonOrderRecord, ImportState, OrderEvent, Role, utcnow
@@ -37,7 +38,7 @@ def sync_now(store_code: str):
     assert store is not None
     try:
         job = enqueue_sync(get_runtime().redis, store.id)
-    except Exception as exc:  # noqa: BLE001 - Redis down: say so; the scheduler syncs when it is back
+    except RedisError as exc:  # Redis down: say so; the scheduler syncs when it is back
         log.warning("could not enqueue a sync of %s: %s", store.code, exc)
         flash(f"The sync of {store.name} could not be queued: the job queue (Redis) did not answer.", "error")
     else:
@@ -101,7 +102,7 @@ def retry_errors(store_code: str):
         redis = get_runtime().redis
         for amazon_order_id in marked:
             enqueue_import(redis, store.id, amazon_order_id)
-    except Exception as exc:  # noqa: BLE001 - the orders are queued in the database; the next sync imports them
+    except RedisError as exc:  # the orders are queued in the database; the next sync imports them
         log.warning("could not enqueue the retry of %s orders of %s: %s", len(marked), store.code, exc)
         flash(
             f"{len(marked)} order(s) of {store.name} are marked for import, but the job queue did not answer; "

@@ -15,6 +15,7 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from bridge.errors import BridgeError
 from bridge.storage.models import Role, Store, User, UserStore
 
 from .auth import MIN_PASSWORD_LENGTH, LoginThrottle, hash_password, require_role
@@ -31,7 +32,7 @@ ROLE_CHOICES = [
 USERNAME_RE = r"^[A-Za-z0-9_.@-]{2,64}$"
 
 
-class UserError(ValueError):
+class UserError(BridgeError):
     """A user can't be created or changed; the message says why."""
 
 

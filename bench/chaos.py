@@ -44,7 +44,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import requests
-from redis import Redis
+from redis import Redis, RedisError
 from rq import Queue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -524,7 +524,7 @@ def _settled(twins: Twins, bridge, on_amazon: dict, seen_commerce: dict, cancels
         conn = bridge.runtime.redis
         busy = sum(len(Queue(name, connection=conn)) + Queue(name, connection=conn).started_job_registry.count
                    for name in queues.ALL_QUEUES)
-    except Exception:  # noqa: BLE001 - Redis busy for a moment: not settled yet
+    except RedisError:  # Redis busy for a moment: not settled yet
         return False
     if busy:
         return False

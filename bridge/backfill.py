@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from bridge.errors import BridgeError
 from bridge.logs import order_context
 from bridge.runtime import Runtime
 from bridge.storage.models import AmazonOrderRecord, BackfillRun, ImportState, Store, utcnow
@@ -32,7 +33,7 @@ BEFORE_LAG = timedelta(minutes=2)  # Amazon refuses a *Before less than two minu
 MAX_AGE = timedelta(days=730)  # Amazon keeps orders searchable for about two years
 
 
-class RangeRefused(ValueError):
+class RangeRefused(BridgeError):
     """A date range Amazon would refuse; the message says which end and why."""
 
 

@@ -10,13 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.domain import CANCEL_REASONS, AmazonStatus
+from bridge.errors import BridgeError
 from bridge.storage.models import AmazonOrderRecord, OutboundAction, Store
 from bridge.storage.orders import add_event
 
 REASON_LABELS = dict(CANCEL_REASONS)
 
 
-class CancelRefused(Exception):
+class CancelRefused(BridgeError):
     """The request cannot be recorded; the message says why in one sentence."""
 
 

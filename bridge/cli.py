@@ -59,7 +59,7 @@ class LazyGroup(click.Group):
             message = explain(exc, _settings_or_none(ctx))
             if message is None:
                 raise
-            raise click.ClickException(message) from None
+            raise click.ClickException(message) from exc
 
 
 def _settings_or_none(ctx: click.Context):

@@ -14,10 +14,12 @@ from typing import Any
 
 from croniter import croniter
 
+from bridge.errors import BridgeError
+
 DEFAULT_CONFIG_FILE = "config.toml"
 
 
-class ConfigError(ValueError):
+class ConfigError(BridgeError):
     """A setting is missing or wrong; the message names the key."""
 
 
@@ -131,13 +133,13 @@ def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
             if isinstance(value, bool):
                 raise ValueError
             return int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name}: expected a whole number, got {value!r}") from None
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{name}: expected a whole number, got {value!r}") from exc
     if isinstance(default, float):
         try:
             return float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name}: expected a number, got {value!r}") from None
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{name}: expected a number, got {value!r}") from exc
     if not isinstance(value, str):
         raise ConfigError(f"{name}: expected text, got {value!r}")
     return value
@@ -188,10 +190,10 @@ def load_settings(path: str | os.PathLike | None = None, env: dict[str, str] | N
         try:
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {path}") from None
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {path}") from exc
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
 
     sections = {}
     known = {f.name for f in fields(Settings)}

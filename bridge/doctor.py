@@ -93,7 +93,7 @@ def iter_checks(config_path: str | None, *, settings: Settings | None = None) ->
 def _guard(settings: Settings, check: Callable[[], str]) -> tuple[bool, str]:
     try:
         return True, check()
-    except Exception as exc:  # noqa: BLE001 - each check reports its own failure and the next one runs
+    except Exception as exc:  # noqa: BLE001 - a diagnosis: whatever one check meets is its finding, and the next runs
         message = explain(exc, settings)
         if message is None:
             message = f"{type(exc).__name__}: {exc}"
@@ -121,8 +121,9 @@ def _redis(runtime) -> str:
 
 
 def _magento(runtime, settings: Settings, stores: list) -> Iterator[Check]:
-    from bridge.magento.client import NO_RETRY, MagentoClient
-    from bridge.magento.errors import MagentoAuthError, MagentoHTTPError
+    from bridge.magento.client import MagentoClient
+    from bridge.magento.errors import MagentoAuthError, MagentoError, MagentoHTTPError
+    from bridge.retry import NO_RETRY
 
     client = MagentoClient(settings.magento, retry=NO_RETRY)
     host = host_of(settings.magento.base_url)
@@ -149,13 +150,13 @@ def _magento(runtime, settings: Settings, stores: list) -> Iterator[Check]:
             if probe.method == "GET" and exc.status not in (400, 404):
                 yield Check(f"magento ACL {probe.resource}", False, explain(exc, settings) or str(exc))
                 continue
-        except Exception as exc:  # noqa: BLE001 - unreachable host, TLS, ...: nothing else can be checked
+        except MagentoError as exc:  # unreachable host, TLS, ...: nothing else can be checked
             yield Check("magento", False, explain(exc, settings) or f"{type(exc).__name__}: {exc}")
             return
         yield Check(f"magento ACL {probe.resource}", True, "ok")
     try:
         views = {view.code for view in client.store_views()}
-    except Exception as exc:  # noqa: BLE001
+    except MagentoError as exc:
         yield Check("magento store views", False, explain(exc, settings) or str(exc))
         return
     for store in stores:

@@ -10,14 +10,15 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, NoSuchModuleError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, ProgrammingError
 
 from bridge.config import ConfigError, Settings
+from bridge.errors import BridgeError
 
 UPGRADE_HINT = "run `amazon-bridge db upgrade`"
 
 
-class SchemaNotReady(RuntimeError):
+class SchemaNotReady(BridgeError):
     """The database has no schema yet, or an older one."""
 
 
@@ -25,7 +26,7 @@ def safe_database_url(url: str) -> str:
     """The database URL without its password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a URL SQLAlchemy cannot parse is shown as given
+    except (ArgumentError, ValueError):  # a URL SQLAlchemy cannot parse is shown as given
         return url
 
 

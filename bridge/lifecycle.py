@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session
 from bridge.amazon.errors import AmazonDataError
 from bridge.amazon.mapping import order_from_v2026
 from bridge.domain import AmazonOrder, AmazonStatus, TrackingPackage
-from bridge.magento.errors import MagentoAuthError, MagentoError, MagentoInvalidRequest, MagentoNotFound
+from bridge.errors import BridgeError, RetryLater, is_transient
+from bridge.magento.errors import MagentoError, MagentoHTTPError, MagentoInvalidRequest, MagentoNotFound
 from bridge.magento.models import Track
 from bridge.stock import StockLocks, give_back_order_stock
 from bridge.storage.models import AmazonOrderRecord, ImportState, Store, utcnow
@@ -62,7 +63,7 @@ MAGENTO_CARRIERS = {"ups": "ups", "usps": "usps", "fedex": "fedex", "fedex groun
                     "dhl express": "dhl"}
 
 
-class LifecycleDeferred(Exception):
+class LifecycleDeferred(RetryLater):
     """Magento did not answer as expected (down, 5xx, timeout): the job runs again later."""
 
 
@@ -220,9 +221,9 @@ class OrderLifecycle:
                     outcome = self._partial(session, record, order, magento, actor)
                 else:
                     return LifecycleOutcome(amazon_order_id, "nothing", "the Commerce order already follows Amazon")
-            except (CommerceRefusal, MagentoInvalidRequest, MagentoAuthError, MagentoNotFound) as exc:
-                return self._refused(session, record, exc, actor)
-            except MagentoError as exc:
+            except BridgeError as exc:  # the one decision: retry later, or keep Magento's words for a person
+                if not is_transient(exc):
+                    return self._refused(session, record, exc, actor)
                 add_event(record, "retry", f"Magento did not answer as expected ({exc}); will retry.", actor)
                 session.commit()
                 raise LifecycleDeferred(str(exc)) from exc
@@ -230,10 +231,11 @@ class OrderLifecycle:
             session.commit()
             return outcome
 
-    def _refused(self, session: Session, record: AmazonOrderRecord, exc: MagentoError, actor: str) -> LifecycleOutcome:
+    def _refused(self, session: Session, record: AmazonOrderRecord, exc: BridgeError, actor: str) -> LifecycleOutcome:
         """Magento said no: keep its words on the record (one history row per distinct refusal, not per try)."""
         number = record.magento_increment_id or record.magento_entity_id
-        message = f"Commerce order #{number} could not follow Amazon ({record.status}): Magento refused: {exc}"
+        refused = "Magento refused: " if isinstance(exc, MagentoHTTPError | CommerceRefusal) else ""
+        message = f"Commerce order #{number} could not follow Amazon ({record.status}): {refused}{exc}"
         if record.commerce_error != message:
             add_event(record, "commerce_error", message, actor)
         record.commerce_error = message

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from redis import RedisError
 from sqlalchemy import func, select
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def incr(name: str, **labels: str) -> None:
         return
     try:
         _redis.hincrby(COUNTERS_KEY, json.dumps([name, labels], sort_keys=True), 1)
-    except Exception:  # noqa: BLE001 - Redis down is reported elsewhere
+    except RedisError:  # Redis down is reported elsewhere
         log.debug("metrics: could not count %s", name)
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from redis import RedisError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,7 @@ from bridge.amazon.feeds import (
     build_refund_feed,
 )
 from bridge.domain import CANCEL_REASONS
+from bridge.errors import is_transient
 from bridge.storage.models import (
     ActionState,
     AmazonOrderRecord,
@@ -94,8 +96,12 @@ def _set(action: OutboundAction, state: ActionState, message: str, kind_suffix: 
 
 
 def _failed_attempt(action: OutboundAction, error: Exception, rate_scale: float, what: str) -> bool:
-    """Count a failed send; True when the action gave up."""
+    """Count a failed send; True when the action gave up: at once when a person must act
+    (`bridge.errors.disposition`), else after MAX_ATTEMPTS retries spread over hours."""
     action.attempts = (action.attempts or 0) + 1
+    if not is_transient(error):
+        _set(action, ActionState.GIVING_UP, f"{KIND_WORDS[action.kind]} not {what}: {error}", "giving_up")
+        return True
     if action.attempts >= MAX_ATTEMPTS:
         _set(action, ActionState.GIVING_UP,
              f"{KIND_WORDS[action.kind]} not sent after {action.attempts} attempts: {error}", "giving_up")
@@ -142,7 +148,7 @@ def process_outbox(
         if lock is not None:
             try:
                 lock.release()
-            except Exception:  # noqa: BLE001 - an expired lease is not worth failing a finished run
+            except RedisError:  # an expired lease (LockError) is not worth failing a finished run
                 log.warning("store %s: outbox lock expired before release", store_id)
 
 

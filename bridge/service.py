@@ -17,7 +17,8 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.amazon.errors import AmazonServerError, AmazonThrottled
+from bridge.amazon.errors import AmazonError
+from bridge.errors import RetryLater, is_transient
 from bridge.importer.pipeline import OrderImporter
 from bridge.lease import Lease
 from bridge.lifecycle import LifecycleDeferred, OrderLifecycle, dispatch_due
@@ -38,11 +39,11 @@ SYNC_LOCK_KEY = "amazon-bridge:sync-lock:{store_id}"
 SYNC_WANTED_KEY = "amazon-bridge:sync-wanted:{store_id}"  # a sync found the lease held: run again once free
 
 
-class SyncBusy(Exception):
+class SyncBusy(RetryLater):
     """Another sync of this store is running; this one did nothing."""
 
 
-class AmazonUnavailable(Exception):
+class AmazonUnavailable(RetryLater):
     """Amazon failed (5xx, time-outs, refused connections, or throttling beyond the budget): the sync ended
     early and the scheduler tries again after `outage.until`."""
 
@@ -159,7 +160,7 @@ def follow_in_process(runtime: Runtime, store_id: int) -> Callable[[list[str]], 
                 lifecycle.follow(store_id, amazon_order_id, actor="sync")
             except LifecycleDeferred as exc:
                 log.warning("order %s: Commerce change deferred: %s", amazon_order_id, exc)
-            except Exception:  # noqa: BLE001 - one order's surprise must not stop the others; still due next sync
+            except Exception:  # top of the batch: one order's surprise must not stop the others; still due next sync
                 log.exception("order %s: Commerce change failed; the next sync tries again", amazon_order_id)
 
     return dispatch
@@ -212,10 +213,12 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
     try:
         try:
             pulled = pull_changes(runtime.db.sessionmaker, store_id, amazon, runtime.settings.sync, run_id=run_id)
-        except (AmazonServerError, AmazonThrottled) as exc:
+        except AmazonError as exc:
+            if not is_transient(exc):
+                raise  # refused credentials, bad data...: the run fails with Amazon's words
             outage = record_outage(runtime.redis, store_id, str(exc), utcnow())
             log.warning("store %s: %s", code, exc)
-            raise AmazonUnavailable(outage) from None
+            raise AmazonUnavailable(outage) from exc
         clear_outage(runtime.redis, store_id)
         if settings.stock_handling is StockHandling.DECREMENT_SOURCE:
             reconcile_reservations(runtime.db.sessionmaker, store_id, runtime.magento_client(settings.store_view_code),

@@ -25,12 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from redis import RedisError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from bridge.amazon.errors import AmazonDataError
 from bridge.amazon.mapping import order_from_v2026
 from bridge.domain import AmazonOrder, AmazonStatus
+from bridge.errors import RetryLater
 from bridge.magento.errors import MagentoError, MagentoHTTPError, MagentoTransportError
 from bridge.order_settings import StockHandling
 from bridge.storage.models import AmazonOrderRecord, StockKind, StockMove, StockMoveState, Store, utcnow
@@ -43,7 +45,7 @@ TAKES = (StockKind.RESERVE.value, StockKind.DECREMENT.value)
 GATEWAY_STATUSES = frozenset({502, 503, 504})  # a proxy gave up; Magento may still have processed the write
 
 
-class StockBusy(Exception):
+class StockBusy(RetryLater):
     """Another worker holds the source item, or a write to it may still be in flight: try again later."""
 
 
@@ -100,7 +102,7 @@ class StockLocks:
         finally:
             try:
                 lock.release()
-            except Exception:  # noqa: BLE001 - expired: someone else may hold it now; nothing of ours to free
+            except RedisError:  # LockError when expired: someone else may hold it now; nothing of ours to free
                 log.warning("stock lock for %s expired before release", sku)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import click
+from redis import RedisError
 
 from bridge.config import ConfigError
 
@@ -18,7 +19,7 @@ def _runtime(ctx: click.Context):
     try:
         return Runtime.from_config(path)
     except ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
+        raise click.ClickException(f"configuration: {exc}") from exc
 
 
 def _logging(level: str) -> None:
@@ -50,7 +51,7 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
         try:
             store_id = get_store(session, store_ref).id
         except StoreError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(str(exc)) from exc
     importer = make_importer(rt)
     counts = {"imported": 0, "error": 0, "other": 0}
     if once:
@@ -75,7 +76,7 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
         result = sync_store(rt, store_id, dispatch=dispatch, importer=importer,
                             dispatch_changes=None if once else dispatch_changes)
     except (AmazonUnavailable, SyncBusy) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(str(exc)) from exc
     if once:
         click.echo(
             f"store {result.store_code}: {result.orders_seen} orders seen, {len(result.due)} due, "
@@ -145,12 +146,13 @@ def cancel(ctx: click.Context, amazon_order_id: str, reason: str, store_code: st
     """Cancel an Unshipped Amazon order, as the admin's cancel page does (sent by the outbox job)."""
     from bridge.amazon.errors import AmazonError
     from bridge.cancellation import CancelRefused, find_order, reason_code, request_cancel
+    from bridge.errors import retry_hint
 
     _logging(log_level)
     try:
         code = reason_code(reason)
     except CancelRefused as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(str(exc)) from exc
     rt = _runtime(ctx)
     with rt.db.session() as session:
         try:
@@ -161,18 +163,18 @@ def cancel(ctx: click.Context, amazon_order_id: str, reason: str, store_code: st
                     status_now = str(rt.amazon_client(record.store).get_order(record.amazon_order_id).status.value)
                 except AmazonError as exc:
                     raise click.ClickException(f"Not canceled: could not check the order's status with Amazon "
-                                               f"({exc}). Try again later.") from None
+                                               f"({exc}). {retry_hint(exc)}") from exc
             action = request_cancel(session, record, code, requested_by="cli", status_now=status_now)
             store_id = record.store_id
             session.commit()
         except CancelRefused as exc:
-            raise click.ClickException(f"Not canceled: {exc}") from None
+            raise click.ClickException(f"Not canceled: {exc}") from exc
         action_id = action.id
     try:
         from jobs.queues import enqueue_outbox
 
         enqueue_outbox(rt.redis, store_id)
         click.echo(f"Cancel request {action_id} for {amazon_order_id} ({code}) is queued; the worker sends it.")
-    except Exception:  # noqa: BLE001 - recorded; the scheduler's next tick sends it
+    except RedisError:  # recorded; the scheduler's next tick sends it
         click.echo(f"Cancel request {action_id} for {amazon_order_id} ({code}) is recorded; Redis did not answer, "
                    "so the scheduler's next tick sends it.")

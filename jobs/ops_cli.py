@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import click
+from redis import RedisError
 
 from jobs.cli import _runtime
 
@@ -27,7 +28,7 @@ def _store(rt, ref: str):
         try:
             store = get_store(session, ref)
         except StoreError as exc:
-            raise click.ClickException(f"{exc}; `amazon-bridge stores list` shows the stores") from None
+            raise click.ClickException(f"{exc}; `amazon-bridge stores list` shows the stores") from exc
         session.expunge(store)
         return store
 
@@ -46,9 +47,9 @@ def _date(value: str | None, option: str) -> datetime | None:
         return None
     try:
         when = datetime.fromisoformat(value)
-    except ValueError:
+    except ValueError as exc:
         raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD or an ISO date-time)",
-                                 param_hint=option) from None
+                                 param_hint=option) from exc
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
@@ -75,7 +76,7 @@ def status(ctx: click.Context) -> None:
         counts = ", ".join(f"{name} {len(queue(name, rt.redis))} queued/"
                            f"{queue(name, rt.redis).failed_job_registry.count} failed" for name in ALL_QUEUES)
         click.echo(f"queues: {counts}")
-    except Exception as exc:  # noqa: BLE001 - the database side above is still worth showing
+    except RedisError as exc:  # the database side above is still worth showing
         from bridge.explain import explain
 
         click.echo(f"queues: {explain(exc, rt.settings) or exc}", err=True)
@@ -124,7 +125,7 @@ def backfill(ctx: click.Context, store_ref: str, since: str, until: str | None) 
     try:
         since_at, until_at = check_range(since_at, until_at, utcnow())
     except RangeRefused as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(str(exc)) from exc
     rt = _ready_runtime(ctx)
     store = _store(rt, store_ref)
     _refuse_missing_credentials(rt)
@@ -204,7 +205,7 @@ def reconcile(ctx: click.Context, store_ref: str, since: str | None, fix: bool) 
         try:
             check_range(since_at, None, utcnow())
         except RangeRefused as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(str(exc)) from exc
     rt = _ready_runtime(ctx)
     store = _store(rt, store_ref)
     _refuse_missing_credentials(rt)

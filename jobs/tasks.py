@@ -85,7 +85,7 @@ def process_outbox(store_id: int) -> dict:
     if delay is not None:
         try:
             queues.enqueue_outbox_later(rt.redis, store_id, max(delay, 1.0))
-        except Exception as exc:  # noqa: BLE001 - the scheduler's sweep runs it anyway
+        except RedisError as exc:  # the scheduler's sweep runs it anyway
             log.warning("store %s: could not schedule the next outbox run: %s", store_id, exc)
     return {"submitted": result.submitted, "confirmed": result.confirmed, "accepted": result.accepted,
             "rejected": result.rejected, "gave_up": result.gave_up, "recovered": result.recovered,

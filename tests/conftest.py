@@ -47,11 +47,13 @@ def redis_conn(redis_url):
 def _postgres_available() -> bool:
     try:
         import psycopg
-
-        url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
+    except ImportError:  # the `postgres` extra is not installed
+        return False
+    url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
         with psycopg.connect(url, connect_timeout=2):
             return True
-    except Exception:  # noqa: BLE001 - any failure means "not available here"
+    except psycopg.Error:  # no server, refused, unknown role: not available here
         return False
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 import redis
 
-from bridge.amazon.client import AmazonClient, RetryPolicy, jsonable
+from bridge.amazon.client import AmazonClient, jsonable
 from bridge.amazon.errors import (
     AmazonAuthError,
     AmazonError,
@@ -38,12 +38,18 @@ from bridge.amazon.feeds import (
 )
 from bridge.config import AmazonSettings
 from bridge.domain import AmazonStatus
+from bridge.retry import AMAZON_RETRY, RetryPolicy
 
 US = "ATVPDKIKX0DER"
 SCALE = 100.0
 
 
 _REDIS_URL = ""
+
+
+def _retry(**changes) -> RetryPolicy:
+    """The Amazon client's default policy with some bounds changed."""
+    return replace(AMAZON_RETRY, **changes)
 
 
 def _redis_url() -> str:
@@ -375,7 +381,7 @@ def test_a_429_storm_slows_down_but_succeeds(twin, prefix):
     assert calm.total == 0
     twin.set_faults(seed=3, rate_429=0.6)
     stormy = Sleeper(twin)
-    client = _client(twin, prefix, sleep=stormy, retry=RetryPolicy(max_attempts=12))
+    client = _client(twin, prefix, sleep=stormy, retry=_retry(max_attempts=12))
     for _ in range(4):
         for order in seeded:
             assert client.get_order(order["orderId"]).amazon_order_id == order["orderId"]
@@ -387,7 +393,7 @@ def test_a_429_storm_slows_down_but_succeeds(twin, prefix):
 def test_retries_exhausted_is_amazon_throttled(twin, prefix):
     twin.set_faults(rate_429=1.0)
     sleeper = Sleeper(twin)
-    client = _client(twin, prefix, sleep=sleeper, retry=RetryPolicy(max_attempts=4))
+    client = _client(twin, prefix, sleep=sleeper, retry=_retry(max_attempts=4))
     with pytest.raises(AmazonThrottled) as info:
         client.get_order("111-0000000-0000001")
     assert info.value.transient and info.value.status == 429
@@ -400,7 +406,7 @@ def test_retries_exhausted_is_amazon_throttled(twin, prefix):
 def test_total_wait_is_bounded(twin, prefix):
     twin.set_faults(rate_429=1.0)
     sleeper = Sleeper(twin)
-    client = _client(twin, prefix, rate_scale=1.0, sleep=sleeper, retry=RetryPolicy(max_attempts=50, max_total_wait=30))
+    client = _client(twin, prefix, rate_scale=1.0, sleep=sleeper, retry=_retry(max_attempts=50, max_total_wait=30))
     with pytest.raises(AmazonThrottled):
         client.get_order("111-0000000-0000001")
     assert sleeper.total <= 30
@@ -409,13 +415,13 @@ def test_total_wait_is_bounded(twin, prefix):
 def test_server_errors_are_retried_then_reported(twin, prefix):
     seeded = _seed(twin, 1)
     twin.set_faults(seed=5, rate_500=0.5, rate_503=0.3)
-    client = _client(twin, prefix, retry=RetryPolicy(max_attempts=15, max_outage_wait=600))  # ride out 80 % 5xx
+    client = _client(twin, prefix, retry=_retry(max_attempts=15, max_outage_wait=600))  # ride out 80 % 5xx
     for _ in range(5):
         client.get_order(seeded[0]["orderId"])
     assert sum(twin.stats()["faults"].values()) > 0
     twin.set_faults(rate_503=1.0)
     with pytest.raises(AmazonServerError) as info:
-        _client(twin, prefix, retry=RetryPolicy(max_attempts=3)).get_order(seeded[0]["orderId"])
+        _client(twin, prefix, retry=_retry(max_attempts=3)).get_order(seeded[0]["orderId"])
     assert info.value.status == 503 and info.value.transient
 
 
@@ -426,7 +432,7 @@ def test_connection_refused_is_a_bounded_server_error(twin, prefix):
     dead = f"http://127.0.0.1:{port}"
     sleeper = Sleeper(twin)
     client = _client(
-        twin, prefix, settings=_settings(twin, endpoint=dead), sleep=sleeper, retry=RetryPolicy(max_attempts=3)
+        twin, prefix, settings=_settings(twin, endpoint=dead), sleep=sleeper, retry=_retry(max_attempts=3)
     )
     with pytest.raises(AmazonServerError):
         client.get_order("111-0000000-0000001")
@@ -436,7 +442,7 @@ def test_connection_refused_is_a_bounded_server_error(twin, prefix):
 def test_read_timeouts_are_retried_for_reads(twin, prefix):
     seeded = _seed(twin, 1)
     twin.set_faults(rate_timeout=1.0, timeout_seconds=1.5)
-    client = _client(twin, prefix, settings=_settings(twin, timeout_seconds=0.3), retry=RetryPolicy(max_attempts=2))
+    client = _client(twin, prefix, settings=_settings(twin, timeout_seconds=0.3), retry=_retry(max_attempts=2))
     client.token_cache.get_lwa_access_token()  # LWA is never faulted; make sure only SP-API times out
     with pytest.raises(AmazonServerError, match="ReadTimeout|connection"):
         client.get_order(seeded[0]["orderId"])
@@ -507,7 +513,7 @@ def test_v0_reads_agree_with_v2026(twin, prefix):
 def test_a_non_idempotent_call_is_not_repeated_after_the_request_went_out(twin, prefix):
     import urllib3
 
-    client = _client(twin, prefix, retry=RetryPolicy(max_attempts=5, max_outage_wait=600))  # count attempts only
+    client = _client(twin, prefix, retry=_retry(max_attempts=5, max_outage_wait=600))  # count attempts only
     attempts = []
 
     def lost_response(_api):

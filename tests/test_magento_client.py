@@ -33,13 +33,14 @@ from bridge.magento import (
     SearchCriteria,
     Track,
 )
+from bridge.magento.errors import StoreViewMissing
 from bridge.order_settings import OrderSettings
 from sandbox.magento.config import EXAMPLE_EXTRA_VIEWS, default_store_views
 from sandbox.magento.testing import start_magento_twin
 
 D = Decimal
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-NO_WAIT = RetryPolicy(backoff_base=0, sleep=lambda _s: None)
+NO_WAIT = RetryPolicy(base_delay=0)
 LINKS = OrderLinks("http://admin.test/orders/X", "http://admin.test/orders")
 
 
@@ -288,9 +289,13 @@ def test_find_orders_with_nothing_to_find_makes_no_call(client, fresh):
 
 
 def test_unknown_store_view_is_a_clear_error(client):
-    with pytest.raises(MagentoError, match="no store view with code 'nope'"):
+    with pytest.raises(StoreViewMissing, match='Store view "nope" does not exist in Commerce'):
         client.store_view("nope")
     assert client.store_view("jp").base_currency == "JPY"
+    # Magento reads /rest/nope/V1/... as a path of the default view and answers "no route": named, not retried
+    with pytest.raises(StoreViewMissing, match='Store view "nope"') as info:
+        client.for_store("nope").products_by_skus(["SKU-1"])
+    assert info.value.needs_person and info.value.__cause__.is_no_route
 
 
 def test_find_orders_pages_when_a_batch_has_more_orders_than_a_page(client, fresh):

@@ -26,7 +26,7 @@ from bridge.magento import (
     RetryPolicy,
     SearchCriteria,
 )
-from bridge.magento.client import dumps
+from bridge.magento.client import dumps, should_retry
 from bridge.magento.errors import error_from_response, fill_placeholders
 from bridge.magento.models import json_number
 from sandbox.server import ServerThread
@@ -134,18 +134,19 @@ def test_retry_policy_matrix():
     sent = MagentoConnectionError("x", request_sent=True)
     not_sent = MagentoConnectionError("x", request_sent=False)
     read_timeout = MagentoTimeout("x", request_sent=True)
-    assert p.should_retry("GET", 1, sent) and p.should_retry("GET", 1, read_timeout)
-    assert not p.should_retry("PUT", 1, sent) and not p.should_retry("POST", 1, read_timeout)
-    assert p.should_retry("POST", 1, not_sent)
-    assert p.should_retry("GET", 1, error_from_response(503, ""))
-    assert not p.should_retry("POST", 1, error_from_response(503, ""))
-    assert p.should_retry("POST", 1, error_from_response(429, ""))
-    assert not p.should_retry("GET", 1, error_from_response(400, "{}"))
-    assert not p.should_retry("GET", 1, error_from_response(404, "{}"))
-    assert not p.should_retry("GET", 3, sent)  # attempts exhausted
-    assert not p.should_retry("PUT", 1, MagentoProtocolError("x", request_sent=True))
-    assert p.delay(1) == 0.5 and p.delay(2) == 1.0 and p.delay(10) == 8.0
-    assert p.delay(1, "7") == 7.0 and p.delay(1, "9999") == 60.0 and p.delay(1, "soon") == 0.5
+    assert should_retry(p, "GET", 1, sent) and should_retry(p, "GET", 1, read_timeout)
+    assert not should_retry(p, "PUT", 1, sent) and not should_retry(p, "POST", 1, read_timeout)
+    assert should_retry(p, "POST", 1, not_sent)
+    assert should_retry(p, "GET", 1, error_from_response(503, ""))
+    assert not should_retry(p, "POST", 1, error_from_response(503, ""))
+    assert should_retry(p, "POST", 1, error_from_response(429, ""))
+    assert not should_retry(p, "GET", 1, error_from_response(400, "{}"))
+    assert not should_retry(p, "GET", 1, error_from_response(404, "{}"))
+    assert not should_retry(p, "GET", 3, sent)  # attempts exhausted
+    assert not should_retry(p, "PUT", 1, MagentoProtocolError("x", request_sent=True))
+    assert p.backoff(1) == 0.5 and p.backoff(2) == 1.0 and p.backoff(10) == 8.0
+    assert p.backoff(1, retry_after="7") == 7.0 and p.backoff(1, retry_after="9999") == 60.0
+    assert p.backoff(1, retry_after="soon") == 0.5
 
 
 def test_json_numbers_are_exact():
@@ -183,7 +184,7 @@ BAD_GATEWAY = (502, {"Content-Type": "text/html"}, "<html><title>502 Bad Gateway
 def stub_client(app, sleeps: list[float]) -> tuple[MagentoClient, ServerThread]:
     server = ServerThread(app).start()
     settings = MagentoSettings(base_url=server.url, auth_mode="bearer", access_token="t", timeout_seconds=5)
-    return MagentoClient(settings, retry=RetryPolicy(max_attempts=3, sleep=sleeps.append)), server
+    return MagentoClient(settings, retry=RetryPolicy(max_attempts=3), sleep=sleeps.append), server
 
 
 def test_html_502_reads_are_retried_then_raised_writes_are_not():

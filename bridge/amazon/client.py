@@ -5,11 +5,11 @@ The SDK builds the requests (paths, query encoding, auth header); this layer add
 * LWA access tokens cached in Redis, because RQ forks a fresh work-horse per job and the SDK's
   in-process cache would otherwise call LWA for every job (`RedisAccessTokenCache`);
 * the shared token bucket of `bridge.amazon.throttle`, and the rate learned from `x-amzn-RateLimit-Limit`;
-* one retry policy (`RetryPolicy`, in `_with_retries` only): 429/500/502/503/504 and connection failures, with
-  exponential back-off and jitter, bounded attempts and a bounded total wait; a 429 waits for the bucket,
-  an outage (5xx, connection failures) gets only a few seconds of retries (`max_outage_wait`) and then goes
-  up as `AmazonServerError`, so the job ends and the scheduler retries; urllib3's own retries are
-  switched off so nothing retries behind its back;
+* one retry loop (`_with_retries`, bounded by a `bridge.retry.RetryPolicy`): 429/500/502/503/504 and
+  connection failures, with exponential back-off and jitter, bounded attempts and a bounded total wait;
+  a 429 waits for the bucket, an outage (5xx, connection failures) gets only a few seconds of retries
+  (`max_outage_wait`) and then goes up as `AmazonServerError`, so the job ends and the scheduler retries;
+  urllib3's own retries are switched off so nothing retries behind its back;
 * typed errors (`bridge.amazon.errors`) instead of `ApiException`/`LwaException`;
 * responses read raw (`_preload_content=False`) and parsed with `json.loads(parse_float=Decimal)`.
   Measured on the model's sandbox examples, the SDK's own deserialisation is unusable for us: `to_dict()`
@@ -29,7 +29,6 @@ import gzip
 import hashlib
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +54,7 @@ from bridge.amazon.mapping import maybe_amazon_datetime, order_from_v0, order_fr
 from bridge.amazon.throttle import RedisThrottle
 from bridge.config import AmazonSettings
 from bridge.domain import AmazonOrder
+from bridge.retry import AMAZON_RETRY, RetryPolicy
 
 
 def _import_sdk_quietly() -> None:
@@ -223,7 +223,7 @@ class RedisAccessTokenCache(AccessTokenCache):
         try:
             response = requests.post(oauth_endpoint, data=data, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise AmazonServerError(f"Login with Amazon unreachable: {type(exc).__name__}", operation="lwa") from None
+            raise AmazonServerError(f"Login with Amazon unreachable: {type(exc).__name__}", operation="lwa") from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise AmazonServerError(
                 f"Login with Amazon answered {response.status_code}", status=response.status_code, operation="lwa"
@@ -272,19 +272,6 @@ class _BridgeSPAPIClient(SPAPIClient):
 
 
 # ---------------------------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounds for `_call`. Delays are real-world seconds divided by the client's `rate_scale`."""
-
-    max_attempts: int = 6
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    max_total_wait: float = 240.0  # back-off sleeps + waits for the shared bucket, per call
-    # An outage (5xx, time-outs, refused connections) is not throttling: a few quick retries ride out a
-    # blip, then the error goes up so the job ends and the scheduler retries outside the worker.
-    max_outage_wait: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -355,7 +342,7 @@ class AmazonClient:
         self.redis = redis
         self.rate_scale = rate_scale
         self.sleep = sleep
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or AMAZON_RETRY
         self.throttle = RedisThrottle(redis, prefix=f"{key_prefix}:throttle", rate_scale=rate_scale, sleep=sleep)
         self.token_cache = RedisAccessTokenCache(
             redis_client=redis,
@@ -395,7 +382,7 @@ class AmazonClient:
             except LwaException as exc:
                 raise AmazonAuthError(
                     f"Login with Amazon failed for seller {self.seller_id}: {exc.get_error_code()}", operation="lwa"
-                ) from None
+                ) from exc
             # One retry policy: ours. urllib3's default (3 retries, also of POSTs) is switched off.
             sdk.api_client.rest_client.pool_manager = urllib3.PoolManager(
                 num_pools=4,
@@ -411,59 +398,66 @@ class AmazonClient:
     def _timeout(self) -> tuple[float, float]:
         return (min(self.settings.timeout_seconds, 10.0), self.settings.timeout_seconds)
 
-    def _backoff(self, attempt: int) -> float:
-        base = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1)) / self.rate_scale
-        return base / 2 + random.uniform(0, base / 2)  # "equal jitter": never zero, never in lock-step
-
-    def _with_retries(self, what: str, once: Callable[[], Any], *, operation: str | None = None) -> Any:
+    def _with_retries(self, what: str, once: Callable[[], _Attempt], *, operation: str | None = None) -> Any:
         """The one retry loop of the Amazon layer: every SP-API call and document transfer runs here.
 
-        `once` makes one attempt; it raises `_Retry(failure)` for a transient failure (429, 5xx, lost
-        connection), `_Again` to repeat at once without counting (a stale token), or a final AmazonError.
-        SP-API calls (`operation` given) first take a token from the shared bucket. Bounded by
-        `RetryPolicy.max_attempts` and by `max_total_wait` over back-off sleeps and bucket waits together.
+        `once` makes one attempt and says what happened (`_Attempt`). SP-API calls (`operation` given) first
+        take a token from the shared bucket. Bounded by the policy's `max_attempts`, by `max_total_wait` over
+        back-off sleeps and bucket waits together, and by `max_outage_wait` for outages.
         """
-        policy = self.retry
         waited = 0.0
         outage_waited = 0.0
         attempt = 0
         while True:
-            attempt += 1
             if operation is not None:
-                grant = self.throttle.try_acquire(self.seller_id, operation, max_wait=policy.max_total_wait - waited)
-                # A little past the refill: Amazon's bucket is not in step with ours, and arriving a
-                # millisecond early costs a 429 and a whole extra interval.
-                pause = grant.wait * 1.01 + 0.01 / self.rate_scale if grant.wait > 0 else 0.0
-                if not grant.granted or waited + pause > policy.max_total_wait:
-                    raise AmazonThrottled(
-                        f"{what}: the shared rate limit frees a request slot only in {grant.wait:.0f} s, beyond "
-                        f"the {policy.max_total_wait:.0f} s budget; try again later",
-                        status=429,
-                        operation=operation,
-                    )
-                if pause > 0:
-                    log.debug("%s: waiting %.2f s for the rate limit", what, pause)
-                    self.sleep(pause)
-                    waited += pause
-            try:
-                return once()
-            except _Again:
-                attempt -= 1
+                waited += self._wait_for_bucket(what, operation, self.retry.max_total_wait - waited)
+            outcome = once()
+            if outcome.again:
                 continue
-            except _Retry as retry:
-                failure = retry.failure
-            if attempt >= policy.max_attempts:
-                raise failure
-            delay = self._backoff(attempt)
-            if waited + delay > policy.max_total_wait:
-                raise failure
-            if isinstance(failure, AmazonServerError):
-                if outage_waited + delay > policy.max_outage_wait / self.rate_scale:
-                    raise failure
+            attempt += 1
+            if outcome.failure is None:
+                return outcome.result
+            delay = self._retry_delay(outcome, attempt, waited, outage_waited)
+            if delay is None:
+                raise outcome.failure
+            if isinstance(outcome.failure, AmazonServerError):
                 outage_waited += delay
-            log.info("%s: %s; retry %d in %.2f s", what, type(failure).__name__, attempt, delay)
+            log.info("%s: %s; retry %d in %.2f s", what, type(outcome.failure).__name__, attempt, delay)
             self.sleep(delay)
             waited += delay
+
+    def _wait_for_bucket(self, what: str, operation: str, budget: float) -> float:
+        """Sleep until the shared bucket grants `operation` a request; the seconds slept. AmazonThrottled
+        when that would take longer than `budget`."""
+        grant = self.throttle.try_acquire(self.seller_id, operation, max_wait=budget)
+        # A little past the refill: Amazon's bucket is not in step with ours, and arriving a
+        # millisecond early costs a 429 and a whole extra interval.
+        pause = grant.wait * 1.01 + 0.01 / self.rate_scale if grant.wait > 0 else 0.0
+        if not grant.granted or pause > budget:
+            raise AmazonThrottled(
+                f"{what}: the shared rate limit frees a request slot only in {grant.wait:.0f} s, beyond "
+                f"the {self.retry.max_total_wait:.0f} s budget; try again later",
+                status=429,
+                operation=operation,
+            )
+        if pause > 0:
+            log.debug("%s: waiting %.2f s for the rate limit", what, pause)
+            self.sleep(pause)
+        return pause
+
+    def _retry_delay(self, outcome: _Attempt, attempt: int, waited: float, outage_waited: float) -> float | None:
+        """The back-off before the next attempt, or None when the failure is final or the budget is spent."""
+        policy = self.retry
+        if not outcome.retry or not policy.may_retry(attempt):
+            return None
+        delay = policy.backoff(attempt, scale=self.rate_scale)
+        if waited + delay > policy.max_total_wait:
+            return None
+        if isinstance(outcome.failure, AmazonServerError) and (
+            outage_waited + delay > policy.max_outage_wait / self.rate_scale
+        ):
+            return None
+        return delay
 
     def _call(
         self, operation: str, invoke: Callable[[Any], Any], *, idempotent: bool = True, context: str = ""
@@ -473,82 +467,56 @@ class AmazonClient:
         token_refreshed = False
         attempts = 0
 
-        def once() -> _Response:
+        def once() -> _Attempt:
             nonlocal token_refreshed, attempts
             attempts += 1
             self.calls[operation] = self.calls.get(operation, 0) + 1
-            try:
-                response, status, _headers = invoke(self._api_client())
-                try:
-                    headers = response.headers
-                    body = _loads(response.data)
-                finally:
-                    response.release_conn()
-                self.throttle.update_rate(self.seller_id, operation, headers.get("x-amzn-RateLimit-Limit"))
-                return _Response(status, headers, body)
-            except ApiException as exc:
-                status = int(exc.status or 0)
-                headers = exc.headers if hasattr(exc.headers, "get") else {}
-                if status in (400, 404):  # Amazon sends the rate header on these too
-                    self.throttle.update_rate(self.seller_id, operation, headers.get("x-amzn-RateLimit-Limit"))
-                errors = _error_list(exc.body)
-                summary = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors) or (exc.reason or "")
-                kwargs: dict[str, Any] = {
-                    "status": status,
-                    "operation": operation,
-                    "errors": errors,
-                    "request_id": headers.get("x-amzn-RequestId"),
-                }
-                if status in (401, 403):
-                    if not token_refreshed:  # revoked or expired early: one fresh token, then give up
-                        token_refreshed = True
-                        self.token_cache.invalidate()
-                        raise _Again() from None
-                    raise AmazonAuthError(f"{what}: Amazon refused access ({status}): {summary}", **kwargs) from None
-                if status == 400:
-                    raise AmazonInvalidInput(f"{what}: Amazon rejected the request: {summary}", **kwargs) from None
-                if status == 404:
-                    raise AmazonNotFound(f"{what}: not found: {summary}", **kwargs) from None
-                if status == 429:
-                    self.throttle.drain(self.seller_id, operation)
-                    raise _Retry(
-                        AmazonThrottled(f"{what}: throttled by Amazon (429) {attempts} times", **kwargs)
-                    ) from None
-                if status in RETRY_STATUSES or status == 0:
-                    raise _Retry(
-                        AmazonServerError(f"{what}: Amazon answered {status or exc.reason}: {summary}", **kwargs)
-                    ) from None
-                raise AmazonError(f"{what}: unexpected HTTP {status}: {summary}", **kwargs) from None
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                unsent = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
-                if not idempotent and not isinstance(exc, unsent):
-                    raise AmazonServerError(
-                        f"{what}: connection lost after the request was sent ({type(exc).__name__}); not retried "
-                        "because the operation is not idempotent",
-                        operation=operation,
-                    ) from None
-                raise _Retry(
-                    AmazonServerError(f"{what}: connection failed: {type(exc).__name__}", operation=operation)
-                ) from None
-            except AmazonServerError as exc:  # LWA unreachable or failing: transient
-                raise _Retry(exc) from None
+            outcome = self._attempt(what, operation, invoke, idempotent=idempotent, attempts=attempts,
+                                    may_refresh_token=not token_refreshed)
+            token_refreshed = token_refreshed or outcome.again
+            metrics.amazon_call(operation, outcome.status)  # every request sent, by outcome, for /metrics
+            return outcome
 
-        def counted() -> _Response:  # every request sent, by outcome, for /metrics
-            try:
-                result = once()
-            except _Again:
-                metrics.amazon_call(operation, 401)
-                raise
-            except _Retry as retry:
-                metrics.amazon_call(operation, retry.failure.status)
-                raise
-            except AmazonError as exc:
-                metrics.amazon_call(operation, exc.status)
-                raise
-            metrics.amazon_call(operation, result.status)
-            return result
+        return self._with_retries(what, once, operation=operation)
 
-        return self._with_retries(what, counted, operation=operation)
+    def _attempt(self, what: str, operation: str, invoke: Callable[[Any], Any], *, idempotent: bool,
+                 attempts: int, may_refresh_token: bool) -> _Attempt:
+        """Send the request once and say what happened."""
+        try:
+            return _Attempt(result=self._send(operation, invoke))
+        except ApiException as exc:
+            return self._answered_with_error(what, operation, exc, attempts=attempts,
+                                             may_refresh_token=may_refresh_token)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            return _connection_lost(what, operation, exc, idempotent=idempotent)
+        except AmazonError as exc:  # from LWA: unreachable or failing (transient), or refusing the credentials
+            return _Attempt(failure=exc, retry=exc.transient)
+
+    def _send(self, operation: str, invoke: Callable[[Any], Any]) -> _Response:
+        response, status, _headers = invoke(self._api_client())
+        try:
+            headers = response.headers
+            body = _loads(response.data)
+        finally:
+            response.release_conn()
+        self.throttle.update_rate(self.seller_id, operation, headers.get("x-amzn-RateLimit-Limit"))
+        return _Response(status, headers, body)
+
+    def _answered_with_error(self, what: str, operation: str, exc: ApiException, *, attempts: int,
+                             may_refresh_token: bool) -> _Attempt:
+        """Amazon answered with an error status: keep the rate and the bucket in step, then map it."""
+        status = int(exc.status or 0)
+        headers = exc.headers if hasattr(exc.headers, "get") else {}
+        if status in (400, 404):  # Amazon sends the rate header on these too
+            self.throttle.update_rate(self.seller_id, operation, headers.get("x-amzn-RateLimit-Limit"))
+        if status in (401, 403) and may_refresh_token:  # revoked or expired early: one fresh token, then give up
+            self.token_cache.invalidate()
+            return _Attempt(again=True)
+        if status == 429:
+            self.throttle.drain(self.seller_id, operation)
+        failure = _api_error(what, status, exc, attempts=attempts, operation=operation,
+                             request_id=headers.get("x-amzn-RequestId"))
+        return _Attempt(failure=failure, retry=failure.transient)
 
     # -- Orders API v2026-01-01 ----------------------------------------------------------------------
 
@@ -820,10 +788,10 @@ class AmazonClient:
         if body.get("compressionAlgorithm") == "GZIP":
             try:
                 content = gzip.decompress(content)
-            except (OSError, EOFError):
+            except (OSError, EOFError) as exc:
                 raise AmazonDataError(
                     None, "compressionAlgorithm", f"feed document {feed_document_id} is not valid GZIP"
-                ) from None
+                ) from exc
         return content
 
     def get_processing_report(self, feed_document_id: str) -> ProcessingReport:
@@ -833,31 +801,80 @@ class AmazonClient:
         """PUT/GET on a presigned document URL (no SP-API auth, no bucket), through `_with_retries`."""
         what = f"document {method}"
 
-        def once() -> requests.Response:
+        def once() -> _Attempt:
             try:
                 response = self._http.request(method, url, timeout=self._timeout(), **kwargs)
             except requests.RequestException as exc:
-                raise _Retry(AmazonServerError(f"{what} failed: {type(exc).__name__}")) from None
-            if response.status_code < 300:
-                return response
-            failure = AmazonServerError(f"{what} answered HTTP {response.status_code}", status=response.status_code)
-            if response.status_code in RETRY_STATUSES:
-                raise _Retry(failure)
-            raise AmazonError(f"{what} answered HTTP {response.status_code}", status=response.status_code)
+                return _Attempt(failure=_caused(AmazonServerError(f"{what} failed: {type(exc).__name__}"), exc),
+                                retry=True)
+            status = response.status_code
+            if status < 300:
+                return _Attempt(result=response)
+            if status in RETRY_STATUSES:
+                return _Attempt(failure=AmazonServerError(f"{what} answered HTTP {status}", status=status), retry=True)
+            return _Attempt(failure=AmazonError(f"{what} answered HTTP {status}", status=status))
 
         return self._with_retries(what, once)
 
 
-class _Retry(Exception):
-    """One attempt failed transiently; `_with_retries` decides whether and when to try again."""
+@dataclass(frozen=True)
+class _Attempt:
+    """What one attempt gave `_with_retries`: a result, or a failure and whether to try again after back-off;
+    `again` repeats at once without counting an attempt (the token was refreshed)."""
 
-    def __init__(self, failure: AmazonError) -> None:
-        super().__init__(str(failure))
-        self.failure = failure
+    result: Any = None
+    failure: AmazonError | None = None
+    retry: bool = False
+    again: bool = False
+
+    @property
+    def status(self) -> int | None:
+        if self.again:
+            return 401
+        if self.failure is not None:
+            return self.failure.status
+        return getattr(self.result, "status", None)
 
 
-class _Again(Exception):
-    """Try again at once, without counting an attempt (the token was refreshed)."""
+def _caused(error: AmazonError, cause: BaseException) -> AmazonError:
+    """`error` with `cause` kept as its cause, as `raise error from cause` would (it is raised later)."""
+    error.__cause__ = cause
+    return error
+
+
+def _api_error(what: str, status: int, exc: ApiException, *, attempts: int, operation: str,
+               request_id: str | None) -> AmazonError:
+    """Amazon's error answer as the bridge's typed error; `.transient` says whether retrying may help."""
+    errors = _error_list(exc.body)
+    summary = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors) or (exc.reason or "")
+    kwargs: dict[str, Any] = {"status": status, "operation": operation, "errors": errors, "request_id": request_id}
+    error: AmazonError
+    if status in (401, 403):
+        error = AmazonAuthError(f"{what}: Amazon refused access ({status}): {summary}", **kwargs)
+    elif status == 400:
+        error = AmazonInvalidInput(f"{what}: Amazon rejected the request: {summary}", **kwargs)
+    elif status == 404:
+        error = AmazonNotFound(f"{what}: not found: {summary}", **kwargs)
+    elif status == 429:
+        error = AmazonThrottled(f"{what}: throttled by Amazon (429) {attempts} times", **kwargs)
+    elif status in RETRY_STATUSES or status == 0:
+        error = AmazonServerError(f"{what}: Amazon answered {status or exc.reason}: {summary}", **kwargs)
+    else:
+        error = AmazonError(f"{what}: unexpected HTTP {status}: {summary}", **kwargs)
+    return _caused(error, exc)
+
+
+def _connection_lost(what: str, operation: str, exc: BaseException, *, idempotent: bool) -> _Attempt:
+    """No answer: retried, unless the request went out and repeating it is not safe."""
+    unsent = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+    if not idempotent and not isinstance(exc, unsent):
+        return _Attempt(failure=_caused(AmazonServerError(
+            f"{what}: connection lost after the request was sent ({type(exc).__name__}); not retried "
+            "because the operation is not idempotent",
+            operation=operation,
+        ), exc))
+    failure = AmazonServerError(f"{what}: connection failed: {type(exc).__name__}", operation=operation)
+    return _Attempt(failure=_caused(failure, exc), retry=True)
 
 
 def _certifi_where() -> str:

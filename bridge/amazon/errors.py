@@ -1,16 +1,18 @@
 """One error hierarchy for everything the bridge's Amazon layer raises.
 
-Callers (the importer, RQ jobs) branch on these types instead of on SDK exceptions or HTTP codes, so
-the retry/park decision lives in one place: `AmazonThrottled` and `AmazonServerError` are transient,
-the others need a person or different input.
+Callers (the importer, RQ jobs) branch on these types instead of on SDK exceptions or HTTP codes; each
+says whether it is transient (`AmazonThrottled`, `AmazonServerError`) or needs a person or different
+input, and `bridge.errors.disposition` decides from that.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bridge.errors import BridgeError
 
-class AmazonError(Exception):
+
+class AmazonError(BridgeError):
     """Base of every error from the Amazon layer."""
 
     def __init__(
@@ -28,11 +30,6 @@ class AmazonError(Exception):
         self.errors = errors or []
         self.request_id = request_id
 
-    @property
-    def transient(self) -> bool:
-        """True when trying again later may succeed without any change."""
-        return False
-
 
 class AmazonAuthError(AmazonError):
     """LWA refused the credentials, or SP-API answered 401/403 (bad token, missing role)."""
@@ -49,18 +46,14 @@ class AmazonNotFound(AmazonError):
 class AmazonThrottled(AmazonError):
     """429 even after the bounded retries; the job should run again later."""
 
-    @property
-    def transient(self) -> bool:
-        return True
+    transient = True
 
 
 class AmazonServerError(AmazonError):
     """An outage: 5xx or a connection failure that outlived the client's few quick retries. Unlike a 429
     it is not waited out in the worker: the job ends and the store backs off (`bridge.outage`)."""
 
-    @property
-    def transient(self) -> bool:
-        return True
+    transient = True
 
 
 class AmazonDataError(AmazonError):

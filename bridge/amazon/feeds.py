@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bridge.domain import CANCEL_REASONS
+from bridge.errors import BridgeError
 
 ORDER_ACKNOWLEDGEMENT = "POST_ORDER_ACKNOWLEDGEMENT_DATA"
 PAYMENT_ADJUSTMENT = "POST_PAYMENT_ADJUSTMENT_DATA"
@@ -53,11 +54,11 @@ ADJUSTMENT_COMPONENTS = (
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 
-class FeedBuildError(ValueError):
+class FeedBuildError(BridgeError):
     """The feed cannot be built from the given input (unknown reason code, no items...)."""
 
 
-class FeedReportError(ValueError):
+class FeedReportError(BridgeError):
     """The processing report is not the XML Amazon documents (or carries a DTD)."""
 
 
@@ -213,8 +214,8 @@ def _int(element: ET.Element | None, path: str) -> int:
     value = _text(element, path)
     try:
         return int(value) if value else 0
-    except ValueError:
-        raise FeedReportError(f"processing report: {path} is not a number: {value!r}") from None
+    except ValueError as exc:
+        raise FeedReportError(f"processing report: {path} is not a number: {value!r}") from exc
 
 
 def parse_processing_report(data: bytes | str) -> ProcessingReport:
@@ -225,7 +226,7 @@ def parse_processing_report(data: bytes | str) -> ProcessingReport:
     try:
         root = ET.fromstring(raw)  # noqa: S314 - DTDs refused above, so no entity expansion
     except ET.ParseError as exc:
-        raise FeedReportError(f"processing report is not well-formed XML: {exc}") from None
+        raise FeedReportError(f"processing report is not well-formed XML: {exc}") from exc
     for element in root.iter():  # tolerate a default namespace by dropping it
         if isinstance(element.tag, str) and element.tag.startswith("{"):
             element.tag = element.tag.split("}", 1)[1]

@@ -165,8 +165,8 @@ class _Reader:
             return None
         try:
             return parse_amazon_datetime(value)
-        except ValueError:
-            raise self.fail(path, f"not an ISO 8601 date-time: {value!r}") from None
+        except ValueError as exc:
+            raise self.fail(path, f"not an ISO 8601 date-time: {value!r}") from exc
 
     def amount(self, value: Any, path: str) -> Decimal:
         if isinstance(value, bool) or value is None:

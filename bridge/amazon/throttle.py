@@ -144,8 +144,8 @@ class RedisThrottle:
         """(default rate x rate_scale, burst) of an operation."""
         try:
             rate, burst = self.plans[operation]
-        except KeyError:
-            raise ValueError(f"no usage plan for SP-API operation {operation!r}") from None
+        except KeyError as exc:
+            raise ValueError(f"no usage plan for SP-API operation {operation!r}") from exc
         return rate * self.rate_scale, burst
 
     def try_acquire(self, seller_id: str, operation: str, *, max_wait: float = math.inf) -> Grant:

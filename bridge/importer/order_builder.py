@@ -85,6 +85,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from bridge.domain import ZERO, Address, AmazonOrder, AmazonOrderItem
+from bridge.errors import BridgeError
 from bridge.importer.order_notes import facts_comment, order_facts
 from bridge.importer.regions import RegionResolver
 from bridge.links import OrderLinks, order_comment
@@ -121,7 +122,7 @@ FOUR_PLACES = Decimal("0.0001")
 HUNDRED = Decimal(100)
 
 
-class OrderBuildError(ValueError):
+class OrderBuildError(BridgeError):
     """The order cannot become a Commerce order as it is; the message is the note merchants see."""
 
 

@@ -28,12 +28,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from redis import RedisError
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from bridge.amazon.errors import AmazonDataError
 from bridge.amazon.mapping import order_from_v2026
 from bridge.domain import Address, AmazonOrder
+from bridge.errors import BridgeError, RetryLater, is_transient
 from bridge.importer.customers import customer_for_order
 from bridge.importer.duplicates import choose_kept, settle_duplicates
 from bridge.importer.order_builder import OrderBuildError, build_order_payload
@@ -43,7 +45,6 @@ from bridge.importer.rules import Decision, decide
 from bridge.importer.salability import batch_quantities, grant_for_batch, unsalable_skus
 from bridge.links import order_comment, order_links
 from bridge.magento.errors import (
-    MagentoAuthError,
     MagentoError,
     MagentoHTTPError,
     MagentoInvalidRequest,
@@ -62,11 +63,11 @@ ERROR_BACKOFF_MAX = timedelta(hours=1)
 LINK_COMMENT_MARK = "View or Cancel Amazon Order"
 
 
-class ImportDeferred(Exception):
+class ImportDeferred(RetryLater):
     """A transient failure (Magento unreachable, 5xx): the job should run again later."""
 
 
-class CreateInDoubt(Exception):
+class CreateInDoubt(RetryLater):
     """A create for this order may still be running in Magento: look again later, don't create."""
 
     def __init__(self, until: datetime):
@@ -172,7 +173,14 @@ class OrderImporter:
         products and salable quantities, so their imports need not (`prepare_batch`)."""
         if not amazon_order_ids:
             return 0
-        linked = self._link_existing(store_id, amazon_order_ids)
+        try:
+            linked = self._link_existing(store_id, amazon_order_ids)
+        except MagentoError as exc:
+            if is_transient(exc):
+                raise
+            # Commerce refuses (missing store view, permissions...): each import parks its order with the reason.
+            log.warning("store %s: batch look-up refused: %s", store_id, exc)
+            return 0
         self.prepare_batch(store_id, amazon_order_ids)
         return linked
 
@@ -288,23 +296,8 @@ class OrderImporter:
                 record.notes = f"Create sent; waiting for Magento: {exc}. Looked up at every sync until then."
                 session.commit()
                 return ImportOutcome(amazon_order_id, ImportState.QUEUED, record.notes)
-            except StockBusy as exc:
-                add_event(record, "retry", f"Stock not updated yet ({exc}); will retry.", actor)
-                session.commit()
-                raise ImportDeferred(str(exc)) from exc
-            except OrderBuildError as exc:
-                return self._park(session, record, str(exc), actor)
-            except (MagentoInvalidRequest, MagentoAuthError) as exc:
-                # Magento said no (validation, missing ACL, bad credentials): a person must act; say what.
-                if record.magento_entity_id is None:
-                    message = f"Cannot create sales order: {exc}"
-                else:
-                    message = f"Commerce order #{record.magento_increment_id} was created, but Magento refused: {exc}"
-                return self._park(session, record, message, actor)
-            except MagentoError as exc:
-                add_event(record, "retry", f"Magento did not answer as expected ({exc}); will retry.", actor)
-                session.commit()
-                raise ImportDeferred(str(exc)) from exc
+            except (BridgeError, RedisError) as exc:
+                return self._failed(session, record, exc, actor)
             record.import_state = ImportState.IMPORTED.value
             record.notes = f"Imported as Commerce order #{record.magento_increment_id}"
             record.last_error = None
@@ -319,6 +312,15 @@ class OrderImporter:
                 record.magento_increment_id,
                 created,
             )
+
+    def _failed(self, session: Session, record: AmazonOrderRecord, exc: Exception, actor: str) -> ImportOutcome:
+        """The import's one decision (`bridge.errors.disposition`): retry later (the job ends, the order stays
+        due), or park it in the error state with what a person must fix."""
+        if is_transient(exc):
+            add_event(record, "retry", f"{_not_yet(exc)} ({exc}); will retry.", actor)
+            session.commit()
+            raise ImportDeferred(str(exc)) from exc
+        return self._park(session, record, _refusal(record, exc), actor)
 
     def _park(self, session: Session, record: AmazonOrderRecord, message: str, actor: str) -> ImportOutcome:
         """Keep the order in the visible error state, to be retried at a later sync or on demand."""
@@ -344,9 +346,7 @@ class OrderImporter:
             try:
                 found = self._look_up(session, record, magento, "Found the Commerce order a create had left", actor)
             except MagentoError as exc:
-                add_event(record, "retry", f"Magento did not answer as expected ({exc}); will retry.", actor)
-                session.commit()
-                raise ImportDeferred(str(exc)) from exc
+                return self._failed(session, record, exc, actor)
             if not found:
                 until = record.create_in_doubt_until
                 if until is not None and self.now() < until:
@@ -489,7 +489,8 @@ class OrderImporter:
                     invoiced_fresh = fresh
                     add_event(record, "invoiced", f"Offline invoice {invoice_id} created.", actor)
                 except MagentoInvalidRequest as exc:
-                    if "invoice" not in str(exc).lower():
+                    # Refused because an earlier invoice (whose answer was lost) exists? Magento's state says so.
+                    if not _is_invoiced(magento.get_order(entity_id)):
                         raise
                     add_event(record, "invoiced", f"Magento refused a second invoice ({exc}); already invoiced.")
                 record.invoiced = True
@@ -522,6 +523,24 @@ class OrderImporter:
             record.completed = True
             add_event(record, "completed", message, actor)
             session.commit()
+
+
+def _not_yet(exc: Exception) -> str:
+    if isinstance(exc, StockBusy):
+        return "Stock not updated yet"
+    if isinstance(exc, MagentoError):
+        return "Magento did not answer as expected"
+    return "Not done yet"
+
+
+def _refusal(record: AmazonOrderRecord, exc: Exception) -> str:
+    """The note of a parked order: ASC's "Cannot create sales order: ..." before the create, else what is left."""
+    if isinstance(exc, OrderBuildError):
+        return str(exc)  # says "Cannot create sales order: ..." itself
+    if record.magento_entity_id is None:
+        return f"Cannot create sales order: {exc}"
+    refused = "Magento refused" if isinstance(exc, MagentoHTTPError) else "it could not be finished"
+    return f"Commerce order #{record.magento_increment_id} was created, but {refused}: {exc}"
 
 
 def _has_link_comment(magento_order: dict) -> bool:

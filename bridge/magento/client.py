@@ -3,7 +3,8 @@
 Why it looks like this:
 - Auth is an integration: OAuth 1.0a HMAC-SHA256 by default (works on every 2.4.x), or the access token
   as a Bearer token where the store has *Allow OAuth Access Tokens to be used as standalone Bearer tokens*.
-- Retries live in one place (`RetryPolicy`). Reads are retried on connection errors, timeouts, 5xx and 429.
+- Retries live in one place (`should_retry`, bounded by a `bridge.retry.RetryPolicy`). Reads are retried on
+  connection errors, timeouts, 5xx and 429.
   Writes are retried only when Magento certainly never processed them (no connection was made, or a 429);
   otherwise they raise with `request_sent=True`, because a lost response after `PUT /V1/orders/create` may
   mean the order *was* saved: the importer then looks it up by `ext_order_id` instead of creating it twice.
@@ -19,7 +20,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -39,6 +39,8 @@ from bridge.magento.errors import (
     MagentoNotFound,
     MagentoTimeout,
     MagentoTransportError,
+    StockNotAssigned,
+    StoreViewMissing,
     error_from_response,
 )
 from bridge.magento.models import (
@@ -53,6 +55,7 @@ from bridge.magento.models import (
     to_decimal,
 )
 from bridge.magento.search import SearchCriteria, SearchResult, chunked
+from bridge.retry import MAGENTO_RETRY, RetryPolicy
 
 if TYPE_CHECKING:
     from bridge.importer.regions import RegionResolver
@@ -78,44 +81,19 @@ def dumps(payload: Any) -> bytes:
     return json.dumps(payload, default=_json_default, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """When a failed call is tried again, and after how long.
-
-    Reads: connection errors, timeouts and `retry_statuses`. Writes: only failures that prove Magento never
-    processed the request (`request_sent` False, or a status in `write_retry_statuses`).
-    """
-
-    max_attempts: int = 4
-    backoff_base: float = 0.5
-    backoff_max: float = 8.0
-    retry_after_max: float = 60.0
-    retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
-    write_retry_statuses: frozenset[int] = frozenset({429})
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
-
-    def should_retry(self, method: str, attempt: int, error: MagentoError) -> bool:
-        if attempt >= self.max_attempts:
-            return False
-        safe = method.upper() in SAFE_METHODS
-        if isinstance(error, MagentoProtocolError):
-            return safe
-        if isinstance(error, MagentoTransportError):
-            return safe or not error.request_sent
-        if isinstance(error, MagentoHTTPError):
-            return error.status in (self.retry_statuses if safe else self.write_retry_statuses)
+def should_retry(policy: RetryPolicy, method: str, attempt: int, error: MagentoError) -> bool:
+    """Reads: connection errors, timeouts and the policy's `retry_statuses`. Writes: only failures that prove
+    Magento never processed the request (`request_sent` False, or a status in `write_retry_statuses`)."""
+    if not policy.may_retry(attempt):
         return False
-
-    def delay(self, attempt: int, retry_after: str | None = None) -> float:
-        if retry_after:
-            try:
-                return min(max(float(retry_after), 0.0), self.retry_after_max)
-            except ValueError:
-                pass
-        return min(self.backoff_base * (2 ** (attempt - 1)), self.backoff_max)
-
-
-NO_RETRY = RetryPolicy(max_attempts=1)
+    safe = method.upper() in SAFE_METHODS
+    if isinstance(error, MagentoProtocolError):
+        return safe
+    if isinstance(error, MagentoTransportError):
+        return safe or not error.request_sent
+    if isinstance(error, MagentoHTTPError):
+        return error.status in (policy.retry_statuses if safe else policy.write_retry_statuses)
+    return False
 
 
 def _connect_failed(exc: BaseException) -> bool:
@@ -153,12 +131,14 @@ class MagentoClient:
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
         reference_cache: ReferenceCache | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self.settings = settings
+        self.sleep = sleep
         self.reference_cache = reference_cache
         self.store_code = store_code
         self.session = session or requests.Session()
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or MAGENTO_RETRY
         self.timeout = (min(10.0, settings.timeout_seconds), settings.timeout_seconds)
         self.calls: Counter[str] = Counter()  # "GET /V1/orders" -> count, for measuring calls per order
         self._auth: OAuth1 | None = None
@@ -186,7 +166,7 @@ class MagentoClient:
     def for_store(self, store_code: str | None) -> MagentoClient:
         """The same connection, scoped to another store view."""
         return MagentoClient(self.settings, store_code=store_code, session=self.session, retry=self.retry,
-                             reference_cache=self.reference_cache)
+                             reference_cache=self.reference_cache, sleep=self.sleep)
 
     @property
     def call_count(self) -> int:
@@ -229,7 +209,7 @@ class MagentoClient:
                 metrics.magento_call(key, None)
                 error = self._transport_error(exc, method, path)
                 log.debug("magento %s %s failed after %.3fs: %s", method, path, time.monotonic() - started, error)
-                if self.retry.should_retry(method, attempt, error):
+                if should_retry(self.retry, method, attempt, error):
                     self._wait(method, path, attempt, None, error)
                     continue
                 raise error from exc
@@ -239,7 +219,9 @@ class MagentoClient:
                 http_error = error_from_response(
                     response.status_code, response.text, dict(response.headers), method=method, path=path
                 )
-                if self.retry.should_retry(method, attempt, http_error):
+                if http_error.is_no_route:
+                    self._check_store_code(http_error)
+                if should_retry(self.retry, method, attempt, http_error):
                     self._wait(method, path, attempt, response.headers.get("Retry-After"), http_error)
                     continue
                 raise http_error
@@ -254,16 +236,27 @@ class MagentoClient:
                     method=method,
                     path=path,
                 )
-                if self.retry.should_retry(method, attempt, proto):
+                if should_retry(self.retry, method, attempt, proto):
                     self._wait(method, path, attempt, None, proto)
                     continue
                 raise proto from exc
 
+    def _check_store_code(self, error: MagentoHTTPError) -> None:
+        """Magento reads `/rest/<code>/V1/...` with an unknown store code as part of the path, so a missing
+        store view shows up as "no route" on every call: say what it is (`StoreViewMissing`)."""
+        if self.store_code in (None, "all"):
+            return
+        if "store_code_known" not in self._cache:
+            codes = {view.code for view in self.for_store(None).store_views()}
+            self._cache["store_code_known"] = self.store_code in codes
+        if not self._cache["store_code_known"]:
+            raise StoreViewMissing(self.store_code) from error
+
     def _wait(self, method: str, path: str, attempt: int, retry_after: str | None, error: MagentoError) -> None:
-        delay = self.retry.delay(attempt, retry_after)
+        delay = self.retry.backoff(attempt, retry_after=retry_after)
         log.warning("magento %s %s: %s; retry %d in %.1fs", method, path, error, attempt, delay)
         if delay > 0:
-            self.retry.sleep(delay)
+            self.sleep(delay)
 
     @staticmethod
     def _transport_error(exc: requests.exceptions.RequestException, method: str, path: str) -> MagentoTransportError:
@@ -552,10 +545,14 @@ class MagentoClient:
         return True, answer
 
     def stock_id_for_website(self, website_code: str) -> int:
-        """MSI stock of a website (1, the default stock, without MSI)."""
-        ok, answer = self._msi_call(
-            f"V1/inventory/stock-resolver/website/{_seg(website_code)}", "V1/inventory/stock-resolver/website/{code}"
-        )
+        """MSI stock of a website (1, the default stock, without MSI); StockNotAssigned when none is linked."""
+        try:
+            ok, answer = self._msi_call(
+                f"V1/inventory/stock-resolver/website/{_seg(website_code)}",
+                "V1/inventory/stock-resolver/website/{code}",
+            )
+        except MagentoNotFound as exc:  # NoSuchEntityException "No linked stock found"
+            raise StockNotAssigned(website_code) from exc
         if not ok:
             return 1
         return int(answer["stock_id"])
@@ -763,7 +760,7 @@ class MagentoClient:
         for view in self.store_views():
             if view.code == code:
                 return view
-        raise MagentoError(f"Magento has no store view with code {code!r}")
+        raise StoreViewMissing(code)
 
     def gift_messages_allowed(self, store_code: str) -> bool:
         """Whether the store view allows gift messages on orders (*Allow Gift Messages on Order Level*).

@@ -13,6 +13,8 @@ import json
 import re
 from typing import Any
 
+from bridge.errors import BridgeError
+
 _PLACEHOLDER = re.compile(r"%(\w+)")
 _REPORT_ID = re.compile(r"Report ID: (webapi-[0-9A-Za-z]+)")
 NO_ROUTE_MESSAGE = "Request does not match any route."
@@ -39,8 +41,8 @@ def fill_placeholders(message: str, parameters: Any) -> str:
     return _PLACEHOLDER.sub(replace, message)
 
 
-class MagentoError(Exception):
-    """Root of everything the Magento client raises."""
+class MagentoError(BridgeError):
+    """Root of everything the Magento client raises; `transient` as `bridge.errors` defines it."""
 
 
 class MagentoHTTPError(MagentoError):
@@ -97,13 +99,19 @@ class MagentoNotFound(MagentoHTTPError):
 class MagentoRateLimited(MagentoHTTPError):
     """429 from a proxy or rate limiter in front of Magento; the request was not processed."""
 
+    transient = True
+
 
 class MagentoServerError(MagentoHTTPError):
     """5xx: Magento (or a proxy) failed; for a write the outcome is unknown only if it is a gateway error."""
 
+    transient = True
+
 
 class MagentoTransportError(MagentoError):
     """No HTTP answer at all. `request_sent` False means Magento certainly never saw the request."""
+
+    transient = True
 
     def __init__(self, message: str, *, request_sent: bool, method: str | None = None, path: str | None = None):
         self.request_sent = request_sent
@@ -120,6 +128,32 @@ class MagentoTimeout(MagentoConnectionError):
     """Connect timeout (not sent) or read timeout (sent: a write may have been saved).
 
     A connection error too, so one `except MagentoConnectionError` handles every lost answer."""
+
+
+class MagentoSetupError(MagentoError):
+    """Commerce lacks something the store's settings name; a person must add it or change the settings."""
+
+
+class StoreViewMissing(MagentoSetupError):
+    """The store view of the store's Order Settings does not exist in Commerce (any more)."""
+
+    def __init__(self, code: str):
+        self.code = code
+        super().__init__(
+            f'Store view "{code}" does not exist in Commerce. Choose an existing store view under Order Settings '
+            '(Import Amazon Orders Into Magento Store), or create it in Stores > All Stores.'
+        )
+
+
+class StockNotAssigned(MagentoSetupError):
+    """MSI has no stock linked to the store view's website, so nothing can be sold there."""
+
+    def __init__(self, website_code: str):
+        self.website_code = website_code
+        super().__init__(
+            f'Website "{website_code}" has no stock assigned in Commerce. Assign a stock with a source to it in '
+            "Stores > Inventory > Stocks (Sales Channels)."
+        )
 
 
 _BY_STATUS: dict[int, type[MagentoHTTPError]] = {

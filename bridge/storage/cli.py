@@ -15,7 +15,7 @@ def _runtime(ctx: click.Context):
     try:
         return Runtime.from_config(ctx.find_root().obj.get("config_path"))
     except ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
+        raise click.ClickException(f"configuration: {exc}") from exc
 
 
 @click.group()
@@ -58,8 +58,8 @@ def stores_add(ctx, code, name, seller_id, marketplace_id, refresh_token_env, re
     if import_from:
         try:
             when = datetime.fromisoformat(import_from)
-        except ValueError:
-            raise click.BadParameter(f"not an ISO date-time: {import_from!r}", param_hint="--import-from") from None
+        except ValueError as exc:
+            raise click.BadParameter(f"not an ISO date-time: {import_from!r}", param_hint="--import-from") from exc
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
     rt = _runtime(ctx)
     with rt.db.session() as session:
@@ -69,7 +69,7 @@ def stores_add(ctx, code, name, seller_id, marketplace_id, refresh_token_env, re
                 refresh_token_env=refresh_token_env, region=region, store_view_code=store_view, import_from=when,
             )
         except StoreError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(str(exc)) from exc
         click.echo(f"store {store.code} (id {store.id}) added; orders placed before "
                    f"{store.order_settings.import_from:%Y-%m-%d %H:%M} UTC are listed but not imported")
 

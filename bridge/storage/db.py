@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.config import DatabaseSettings
+from bridge.errors import BridgeError
 
 
 def engine_options(settings: DatabaseSettings) -> dict:
@@ -46,7 +47,7 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.close()
 
 
-class DatabaseDriverMissing(RuntimeError):
+class DatabaseDriverMissing(BridgeError):
     """database.url names PostgreSQL but psycopg (the `postgres` extra) is not installed."""
 
 
@@ -54,11 +55,11 @@ def make_engine(settings: DatabaseSettings) -> Engine:
     _ensure_sqlite_dir(settings.url)
     try:
         engine = create_engine(settings.url, **engine_options(settings))
-    except ImportError:
+    except ImportError as exc:
         raise DatabaseDriverMissing(
             "database.url names PostgreSQL but its driver is not installed; install it with "
             "pip install 'amazon-bridge[postgres]'"
-        ) from None
+        ) from exc
     configure_sqlite(engine, settings.busy_timeout_ms)
     return engine
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bridge.errors import BridgeError
 from bridge.order_settings import (
     DEFAULT_ADJUSTMENT_REASON,
     DEFAULT_COMMERCE_CANCEL_REASON,
@@ -22,7 +23,7 @@ from bridge.order_settings import (
 from bridge.storage.models import SkuMapping, Store, StoreOrderSettings, SyncCursor, utcnow
 
 
-class StoreError(ValueError):
+class StoreError(BridgeError):
     """A store can't be created or found; the message says why."""
 
 

@@ -390,7 +390,8 @@ def register(router: Router) -> None:
     @router.add("GET", "/V1/inventory/stocks", "Magento_InventoryApi::stock")
     def list_stocks(ctx: Ctx) -> Any:
         sc = scm.parse(ctx.args, required_param=False)
-        channels = [{"type": "website", "code": w["code"]} for w in _websites(ctx) if w["id"]]
+        channels = [{"type": "website", "code": w["code"]} for w in _websites(ctx)
+                    if w["id"] and w["code"] not in ctx.twin.config.websites_without_stock]
         stocks = [{"stock_id": DEFAULT_STOCK_ID, "name": "Default Stock",
                    "extension_attributes": {"sales_channels": channels}}]
         page, total = scm.apply(stocks, sc)
@@ -448,7 +449,8 @@ def register(router: Router) -> None:
 
     @router.add("GET", "/V1/inventory/stock-resolver/:type/:code", salable)
     def stock_resolver(ctx: Ctx, type: str, code: str) -> Any:
-        if type != "website" or not any(w["code"] == code for w in _websites(ctx) if w["id"]):
+        if (type != "website" or code in ctx.twin.config.websites_without_stock
+                or not any(w["code"] == code for w in _websites(ctx) if w["id"])):
             raise not_found("No linked stock found")
         return {"stock_id": DEFAULT_STOCK_ID, "name": "Default Stock"}
 

@@ -73,6 +73,9 @@ class MagentoTwinConfig:
     # True: the admins already set up Google Authenticator (the answer names the provider endpoints instead)
     admin_2fa_configured: bool = False
     store_views: tuple[StoreView, ...] = field(default_factory=default_store_views)
+    # Website codes no MSI stock is linked to (Stores > Inventory > Stocks > Sales Channels left empty): the stock
+    # resolver answers 404 "No linked stock found" for them, as Magento does.
+    websites_without_stock: frozenset[str] = frozenset()
     faults: FaultSettings = field(default_factory=FaultSettings)
     # Flat aliases of `faults` (either spelling works; a flat value given here wins).
     seed: int | None = None
@@ -91,6 +94,7 @@ class MagentoTwinConfig:
             setattr(self, name, getattr(self.faults, name))
         if self.acl_resources is not None:
             self.acl_resources = frozenset(self.acl_resources)
+        self.websites_without_stock = frozenset(self.websites_without_stock)
 
     def view_by_code(self, code: str) -> StoreView | None:
         return next((v for v in self.store_views if v.code == code), None)
