@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 RECONCILE_DAY_KEY = "amazon-bridge:reconcile:{store_id}:{day}"
 RECONCILE_DONE_KEY = "amazon-bridge:reconcile:done:{day}"
 RECONCILE_PERIOD = timedelta(days=2)  # yesterday and today: a daily run overlaps the previous one
+RECONCILE_RETRY_SECONDS = 300  # after an outage, the day's reconcile is queued again this much later
 
 
 def reconcile_job_id(store_id: int) -> str:
@@ -22,11 +23,27 @@ def reconcile_job_id(store_id: int) -> str:
 
 
 def reconcile_store(store_id: int) -> dict:
-    """Reconcile the last two days and save the findings (no fixes: those are an operator's call)."""
+    """Reconcile the last two days and save the findings (no fixes: those are an operator's call).
+
+    When Amazon or Magento is away (an outage, throttling, a timeout) the job ends instead of failing, and the
+    day's claim is shortened to RECONCILE_RETRY_SECONDS, so the scheduler queues the reconcile again after
+    that: a failed job would need an operator, and the day would go unreconciled."""
+    from bridge.errors import is_transient
     from bridge.reconcile import reconcile_store as run_reconcile
     from bridge.storage.models import utcnow
 
-    run_id = run_reconcile(runtime(), store_id, utcnow() - RECONCILE_PERIOD, actor="scheduler")
+    now = utcnow()
+    try:
+        run_id = run_reconcile(runtime(), store_id, now - RECONCILE_PERIOD, actor="scheduler")
+    except Exception as exc:  # noqa: BLE001 - sorted by bridge.errors; what needs a person is raised again
+        if not is_transient(exc):
+            raise
+        day = now.strftime("%Y-%m-%d")
+        connection: Redis = runtime().redis
+        connection.expire(RECONCILE_DAY_KEY.format(store_id=store_id, day=day), RECONCILE_RETRY_SECONDS)
+        connection.expire(RECONCILE_DONE_KEY.format(day=day), RECONCILE_RETRY_SECONDS)
+        log.warning("store %s: daily reconcile put off for %d s: %s", store_id, RECONCILE_RETRY_SECONDS, exc)
+        return {"retry_in_seconds": RECONCILE_RETRY_SECONDS, "reason": str(exc)}
     return {"run_id": run_id}
 
 

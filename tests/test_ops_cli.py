@@ -403,6 +403,45 @@ def test_the_daily_reconcile_job_saves_its_findings(bridge, monkeypatch):
         assert {f.kind for f in saved.findings} == {"missing_in_commerce"}
 
 
+def test_the_daily_reconcile_during_an_amazon_outage_ends_and_comes_back_later(bridge, monkeypatch):
+    """503 on every Amazon call: the job ends (no failed job for an operator) and the day's claim is shortened,
+    so the scheduler queues the reconcile again after RECONCILE_RETRY_SECONDS instead of skipping the day."""
+    from jobs.ops_tasks import (
+        RECONCILE_DAY_KEY,
+        RECONCILE_DONE_KEY,
+        RECONCILE_RETRY_SECONDS,
+        enqueue_daily_reconcile,
+        reconcile_store,
+    )
+    from jobs.queues import SYNC, queue
+
+    monkeypatch.setattr("jobs.ops_tasks.runtime", lambda: bridge.runtime)
+    now = datetime.now(UTC)
+    conn = bridge.runtime.redis
+    assert enqueue_daily_reconcile(bridge.runtime, now) == [bridge.store_id]
+    bridge.amazon.set_faults(rate_503=1.0)
+    result = reconcile_store(bridge.store_id)
+    assert result["retry_in_seconds"] == RECONCILE_RETRY_SECONDS and "503" in result["reason"]
+    day_key = RECONCILE_DAY_KEY.format(store_id=bridge.store_id, day=now.strftime("%Y-%m-%d"))
+    done_key = RECONCILE_DONE_KEY.format(day=now.strftime("%Y-%m-%d"))
+    assert 0 < conn.ttl(day_key) <= RECONCILE_RETRY_SECONDS and 0 < conn.ttl(done_key) <= RECONCILE_RETRY_SECONDS
+    queue(SYNC, conn).empty()  # the job ran (here: called in-process)
+    conn.delete(day_key, done_key)  # the shortened claims have run out
+    assert enqueue_daily_reconcile(bridge.runtime, now) == [bridge.store_id]
+
+
+def test_the_daily_reconcile_with_bad_credentials_fails_for_a_person(bridge, monkeypatch):
+    """What needs a person (Amazon refuses the refresh token) still fails the job, with Amazon's words."""
+    from bridge.amazon.errors import AmazonAuthError
+    from jobs.ops_tasks import reconcile_store
+    from tests.harness import REFRESH_TOKEN_ENV
+
+    monkeypatch.setattr("jobs.ops_tasks.runtime", lambda: bridge.runtime)
+    monkeypatch.setenv(REFRESH_TOKEN_ENV, "not-a-token")
+    with pytest.raises(AmazonAuthError):
+        reconcile_store(bridge.store_id)
+
+
 @pytest.mark.slow
 def test_backfill_killed_with_sigkill_resumes_from_its_saved_page(bridge, cfg):
     """SIGKILL of the whole process group while the backfill waits for Amazon's rate limit (20 pages in a
