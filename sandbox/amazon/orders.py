@@ -11,12 +11,11 @@ import re
 
 from flask import Blueprint, Response, g, request
 
+from .clock import parse_iso
 from .query import (
     decode_token,
     encode_token,
-    in_window,
     new_query,
-    page,
     parse_page_size,
     parse_window,
     same_filters,
@@ -136,9 +135,9 @@ def search_orders() -> Response:
         query = new_query(window, filters, now)
 
     with state.lock:
-        candidates = [o for o in state.seller_orders(g.seller_id).values()
-                      if in_window(o, query) and matches(o, query.filters)]
-        chunk, cursor = page(candidates, query, size)
+        chunk, cursor = state.sorted_orders(g.seller_id, query.mode).page(
+            state.seller_orders(g.seller_id), after=parse_iso(query.after), before=parse_iso(query.before),
+            last=query.last, size=size, matches=lambda o: matches(o, query.filters))
         body: dict = {"orders": [project(o, included) for o in chunk]}
     if cursor is not None:
         query.last = cursor
