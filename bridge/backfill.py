@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bridge.errors import BridgeError
 from bridge.logs import order_context
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 BEFORE_LAG = timedelta(minutes=2)  # Amazon refuses a *Before less than two minutes before now
 MAX_AGE = timedelta(days=730)  # Amazon keeps orders searchable for about two years
+IMPORT_BATCH = 500  # due orders read per query while importing
 
 
 class RangeRefused(BridgeError):
@@ -104,6 +105,35 @@ def find_or_start(runtime: Runtime, store_id: int, since: datetime, until: datet
         return run.id, False
 
 
+def _due_batch(runtime: Runtime, due_now: tuple, after: tuple | None) -> list[tuple]:
+    """The next `IMPORT_BATCH` due orders after `after` in (purchase date, id) order, as (id, date, row id):
+    a range of 100,000 orders is never held in memory at once."""
+    query = select(AmazonOrderRecord.amazon_order_id, AmazonOrderRecord.purchase_date, AmazonOrderRecord.id).where(
+        *due_now)
+    if after is not None:
+        date, row_id = after
+        query = query.where((AmazonOrderRecord.purchase_date > date)
+                            | ((AmazonOrderRecord.purchase_date == date) & (AmazonOrderRecord.id > row_id)))
+    with runtime.db.session() as session:
+        return [tuple(row) for row in session.execute(
+            query.order_by(AmazonOrderRecord.purchase_date, AmazonOrderRecord.id).limit(IMPORT_BATCH))]
+
+
+def _import_one(runtime: Runtime, importer, run_id: int, store_id: int, amazon_order_id: str,
+                progress: Progress) -> None:
+    with order_context(amazon_order_id):
+        outcome = importer.import_order(store_id, amazon_order_id, actor="backfill")
+    state = outcome.state.value if outcome.state else None
+    with runtime.db.session() as session:
+        run = session.get(BackfillRun, run_id)
+        if state == ImportState.IMPORTED.value:
+            run.imported += 1
+        elif state == ImportState.ERROR.value:
+            run.errors += 1
+        progress.imported, progress.errors = run.imported, run.errors
+    progress.done += 1
+
+
 def run_backfill(
     runtime: Runtime,
     run_id: int,
@@ -139,30 +169,22 @@ def run_backfill(
             progress.seen = run.seen
         on_progress(progress)
 
+    due_now = (
+        AmazonOrderRecord.store_id == store_id,
+        AmazonOrderRecord.purchase_date >= since,
+        AmazonOrderRecord.purchase_date < until,
+        AmazonOrderRecord.import_state.in_([ImportState.QUEUED.value, ImportState.ERROR.value]),
+    )
     with runtime.db.session() as session:
-        due = list(session.scalars(
-            select(AmazonOrderRecord.amazon_order_id).where(
-                AmazonOrderRecord.store_id == store_id,
-                AmazonOrderRecord.purchase_date >= since,
-                AmazonOrderRecord.purchase_date < until,
-                AmazonOrderRecord.import_state.in_([ImportState.QUEUED.value, ImportState.ERROR.value]),
-            ).order_by(AmazonOrderRecord.purchase_date, AmazonOrderRecord.id)
-        ))
-    progress.phase, progress.total, progress.done = "importing", len(due), 0
+        total = session.scalar(select(func.count()).select_from(AmazonOrderRecord).where(*due_now))
+    progress.phase, progress.total, progress.done = "importing", total, 0
     on_progress(progress)
-    for amazon_order_id in due:
-        with order_context(amazon_order_id):
-            outcome = importer.import_order(store_id, amazon_order_id, actor="backfill")
-        state = outcome.state.value if outcome.state else None
-        with runtime.db.session() as session:
-            run = session.get(BackfillRun, run_id)
-            if state == ImportState.IMPORTED.value:
-                run.imported += 1
-            elif state == ImportState.ERROR.value:
-                run.errors += 1
-            progress.imported, progress.errors = run.imported, run.errors
-        progress.done += 1
-        on_progress(progress)
+    after = None  # (purchase_date, id) of the last order taken: each order is tried once per run, oldest first
+    while batch := _due_batch(runtime, due_now, after):
+        after = batch[-1][1:]
+        for amazon_order_id, _, _ in batch:
+            _import_one(runtime, importer, run_id, store_id, amazon_order_id, progress)
+            on_progress(progress)
     with runtime.db.session() as session:
         run = session.get(BackfillRun, run_id)
         run.state = "done"

@@ -228,7 +228,7 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
         linked = 0
         if settings.import_enabled:
             with runtime.db.session() as session:
-                due = [r.amazon_order_id for r in due_for_import(session, store_id, utcnow())]
+                due = due_for_import(session, store_id, utcnow())
             for start in range(0, len(due), LOOKUP_BATCH):
                 linked += importer.link_existing(store_id, due[start : start + LOOKUP_BATCH])
             dispatch(due)

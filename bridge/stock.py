@@ -42,6 +42,7 @@ from bridge.storage.stores import order_settings, sku_mapper
 log = logging.getLogger(__name__)
 
 TAKES = (StockKind.RESERVE.value, StockKind.DECREMENT.value)
+RESERVE_BATCH = 100  # Pending orders read per query when reserving their stock (reconcile_reservations)
 GATEWAY_STATUSES = frozenset({502, 503, 504})  # a proxy gave up; Magento may still have processed the write
 
 
@@ -305,8 +306,13 @@ def reconcile_reservations(
     *,
     locks: StockLocks | None = None,
     max_request_seconds: float = 600.0,
+    batch_size: int = RESERVE_BATCH,
 ) -> StockResult:
-    """Reserve stock for Pending MFN orders (retrying failed ones); give it back for those Amazon canceled."""
+    """Reserve stock for Pending MFN orders (retrying failed ones); give it back for those Amazon canceled.
+
+    Pending orders are read `batch_size` at a time (by id, each batch in its own session): a store's first
+    sync or a backfill can find thousands, and all their records and snapshots at once would not fit a
+    worker's memory."""
     result = StockResult()
     locks = locks or StockLocks()
     with session_factory() as session:
@@ -314,46 +320,38 @@ def reconcile_reservations(
         settings = order_settings(store.order_settings)
         if settings.stock_handling is not StockHandling.DECREMENT_SOURCE:
             return result
-        base = select(AmazonOrderRecord).where(
+        unlinked_mfn = (
             AmazonOrderRecord.store_id == store_id,
             AmazonOrderRecord.fulfillment_channel == "MFN",
             AmazonOrderRecord.magento_entity_id.is_(None),
         )
-        to_reserve = []
-        if settings.reserve_pending and settings.import_enabled:
-            to_reserve = list(session.scalars(base.where(
-                AmazonOrderRecord.status == AmazonStatus.PENDING.value,
-                AmazonOrderRecord.stock_applied.is_(False),
-            )))
         release = aliased(StockMove)
         owed = select(StockMove.order_id).where(
             StockMove.kind.in_(TAKES),
             ~exists().where(release.order_id == StockMove.order_id, release.sku == StockMove.sku,
                             release.kind == StockKind.RELEASE.value, release.state == StockMoveState.APPLIED.value),
         )
-        canceled = list(session.scalars(base.where(
+        amazon_ids = list(session.scalars(select(AmazonOrderRecord.amazon_order_id).where(
+            *unlinked_mfn,
             AmazonOrderRecord.status == AmazonStatus.CANCELED.value,
             AmazonOrderRecord.id.in_(owed) | AmazonOrderRecord.stock_applied.is_(True),
         )))
-        amazon_ids = [r.amazon_order_id for r in canceled]
-        ledger = StockLedger(magento, locks, max_request_seconds=max_request_seconds)
-        for record in to_reserve:
-            try:
-                order = order_from_v2026(record.snapshot)
-            except AmazonDataError:
-                continue  # kept in error by the sync; nothing to count
-            catalog_sku = sku_mapper(session, store_id, (item.seller_sku for item in order.items))
-            try:
-                ledger.take(session, record, quantities(order, catalog_sku), StockKind.RESERVE)
-            except (MagentoError, StockBusy) as exc:
-                add_event(record, "stock", f"Could not reserve stock for this order ({exc}); will retry.")
-                session.commit()
-                result.failed += 1
-            else:
-                record.notes = "Inventory reserved"
-                add_event(record, "stock", "Inventory reserved: source quantities decremented (Pending order).")
-                session.commit()
-                result.reserved += 1
+    ledger = StockLedger(magento, locks, max_request_seconds=max_request_seconds)
+    after_id = 0
+    while settings.reserve_pending and settings.import_enabled:
+        with session_factory() as session:
+            batch = list(session.scalars(
+                select(AmazonOrderRecord)
+                .where(*unlinked_mfn, AmazonOrderRecord.status == AmazonStatus.PENDING.value,
+                       AmazonOrderRecord.stock_applied.is_(False), AmazonOrderRecord.id > after_id)
+                .order_by(AmazonOrderRecord.id)
+                .limit(batch_size)
+            ))
+            if not batch:
+                break
+            after_id = batch[-1].id
+            for record in batch:
+                _reserve(session, store_id, record, ledger, result)
     for amazon_order_id in amazon_ids:
         try:
             given = return_order_stock(session_factory, store_id, amazon_order_id, magento, locks=locks,
@@ -369,3 +367,23 @@ def reconcile_reservations(
             if given:
                 result.released += 1
     return result
+
+
+def _reserve(session: Session, store_id: int, record: AmazonOrderRecord, ledger: StockLedger,
+             result: StockResult) -> None:
+    try:
+        order = order_from_v2026(record.snapshot)
+    except AmazonDataError:
+        return  # kept in error by the sync; nothing to count
+    catalog_sku = sku_mapper(session, store_id, (item.seller_sku for item in order.items))
+    try:
+        ledger.take(session, record, quantities(order, catalog_sku), StockKind.RESERVE)
+    except (MagentoError, StockBusy) as exc:
+        add_event(record, "stock", f"Could not reserve stock for this order ({exc}); will retry.")
+        session.commit()
+        result.failed += 1
+    else:
+        record.notes = "Inventory reserved"
+        add_event(record, "stock", "Inventory reserved: source quantities decremented (Pending order).")
+        session.commit()
+        result.reserved += 1

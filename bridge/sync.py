@@ -34,7 +34,7 @@ class PullResult:
     orders_seen: int = 0
     new: int = 0
     updated: int = 0
-    queued: list[str] = field(default_factory=list)
+    queued: int = 0  # a count, not the ids: a first pass over 100,000 orders would hold every one of them
     cursor: datetime | None = None
     rejected: list[str] = field(default_factory=list)  # "<order id>: <what is wrong>", for the sync status
 
@@ -108,7 +108,7 @@ def pull_changes(
         result.orders_seen += len(page.orders)
         result.new += upsert.new
         result.updated += upsert.updated
-        result.queued.extend(upsert.queued)
+        result.queued += len(upsert.queued)
         for raw, error in getattr(page, "rejected", []):
             order_id = raw.get("orderId") if isinstance(raw, dict) else None
             log.warning("store %s: Amazon order %s could not be read: %s", store_id, order_id, error)

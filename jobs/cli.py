@@ -108,10 +108,13 @@ def _commerce_to_amazon(rt, store_id: int) -> str:
 @click.command()
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.option("--name", default=None)
+@click.option("--queue", "queue_names", multiple=True, type=click.Choice(["sync", "orders", "actions"]),
+              help="Work only these queues (repeat for several), e.g. a worker kept for syncs; default: all.")
 @click.option("--log-level", default="info", show_default=True)
 @click.pass_context
-def worker(ctx: click.Context, burst: bool, name: str | None, log_level: str) -> None:
+def worker(ctx: click.Context, burst: bool, name: str | None, queue_names: tuple[str, ...], log_level: str) -> None:
     """Run an RQ worker on the sync, orders and actions queues; it reconnects when Redis goes away."""
+    from jobs.queues import ALL_QUEUES
     from jobs.worker import run_worker
 
     _logging(log_level)
@@ -121,7 +124,8 @@ def worker(ctx: click.Context, burst: bool, name: str | None, log_level: str) ->
     import bridge.amazon.client  # noqa: F401
     import jobs.tasks  # noqa: F401
 
-    run_worker(rt.redis, name=name, burst=burst, logging_level=log_level.upper())
+    run_worker(rt.redis, name=name, burst=burst, logging_level=log_level.upper(),
+               queue_names=tuple(q for q in ALL_QUEUES if q in queue_names) if queue_names else ALL_QUEUES)
 
 
 @click.command()

@@ -203,6 +203,37 @@ def test_pagination_is_stable_and_carries_the_query(twin, client):
     assert expired.status_code == 400
 
 
+def test_pages_follow_orders_changed_between_requests(twin, client):
+    """searchOrders keeps its orders indexed between pages (bench/memory.py pages through 100,000); an order
+    updated, re-seeded or moved out of the window since the last page is read as it is now."""
+    base = datetime.now(UTC) - timedelta(hours=5)
+    twin.seed_orders([make_order(f"111-0000010-{i:07d}", created=base + timedelta(minutes=i)) for i in range(12)],
+                     keep_last_updated=True)
+    since = iso(base - timedelta(minutes=1))
+
+    def next_page(token=None):
+        params = {"paginationToken": token} if token else {"lastUpdatedAfter": since}
+        body = search(client, maxResultsPerPage="3", includedData="FULFILLMENT", **params).json()
+        return ({o["orderId"][-2:]: o["fulfillment"]["fulfillmentStatus"] for o in body["orders"]},
+                body.get("pagination", {}).get("nextToken"))
+
+    first, token = next_page()
+    assert list(first) == ["00", "01", "02"]
+    # 2 (read already) and 7 are updated now, after the window the token pinned; 11 moves before it.
+    twin.set_status("111-0000010-0000002", "CANCELLED", cancelledBy="BUYER", reason="x")
+    twin.set_status("111-0000010-0000007", "SHIPPED")
+    twin.seed_orders([make_order("111-0000010-0000011", created=base - timedelta(days=2))], keep_last_updated=True)
+    second, token = next_page(token)
+    assert list(second) == ["03", "04", "05"]
+    # Re-seeded with the same id and times: the next page shows the new copy, not the one indexed before.
+    twin.seed_orders([make_order("111-0000010-0000008", status="SHIPPED", created=base + timedelta(minutes=8))],
+                     keep_last_updated=True)
+    third, token = next_page(token)
+    assert third == {"06": "UNSHIPPED", "08": "SHIPPED", "09": "UNSHIPPED"}
+    last, token = next_page(token)
+    assert (list(last), token) == (["10"], None)
+
+
 def test_included_data_returns_only_requested_blocks(twin, client):
     order = make_order("111-0000002-0000002")
     order["orderItems"][0]["cancellation"] = {"cancellationRequest": {"requester": "BUYER", "cancelReason": "x"}}

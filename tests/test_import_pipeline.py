@@ -338,6 +338,37 @@ def test_stock_is_reserved_for_pending_orders_once_and_given_back_when_amazon_ca
     assert source_quantity(bridge, "SKU-1") == 98
 
 
+def test_stock_for_many_pending_orders_is_reserved_reading_a_bounded_batch_at_a_time(bridge):
+    """A first sync (or a backfill) can find thousands of Pending orders: each query reads at most a batch of
+    records, and every order is still reserved once."""
+    from sqlalchemy import event
+
+    from bridge.service import stock_locks
+    from bridge.stock import reconcile_reservations
+
+    bridge.add_products([("SKU-1", "Thing", "10.00")], qty=100)
+    items = [line("SKU-1", "Thing", "2", "10.00")]
+    bridge.seed_amazon([v2026_order(f"111-0000015-000000{i}", status="PENDING", items=items) for i in range(5)])
+    bridge.sync()  # recorded; no stock handling yet
+    bridge.set_settings(stock_handling="decrement_source", reserve_pending=True)
+    loaded: dict[int, int] = {}
+
+    def count(record, context):  # records loaded per query
+        loaded[id(context)] = loaded.get(id(context), 0) + 1
+
+    event.listen(AmazonOrderRecord, "load", count)
+    try:
+        result = reconcile_reservations(bridge.runtime.db.sessionmaker, bridge.store_id,
+                                        bridge.runtime.magento_client(None), locks=stock_locks(bridge.runtime),
+                                        batch_size=2)
+    finally:
+        event.remove(AmazonOrderRecord, "load", count)
+    assert (result.reserved, result.failed) == (5, 0)
+    assert source_quantity(bridge, "SKU-1") == 90
+    assert loaded and max(loaded.values()) <= 2, loaded
+    assert all(bridge.record(f"111-0000015-000000{i}").notes == "Inventory reserved" for i in range(5))
+
+
 def test_new_mfn_orders_decrement_the_source_once(bridge):
     bridge.set_settings(stock_handling="decrement_source", reserve_pending=False)
     bridge.add_products([("SKU-1", "Thing", "10.00")], qty=100)

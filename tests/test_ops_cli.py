@@ -195,15 +195,24 @@ def _old_orders(n: int, days_ago: int) -> list[dict]:
                         items=[line("SKU-1", "Thing", "1", "10.00")]) for i in range(n)]
 
 
-def test_backfill_imports_a_past_range_and_resumes(bridge, cfg):
+def test_backfill_imports_a_past_range_and_resumes(bridge, cfg, monkeypatch):
+    from bridge import backfill
+
     bridge.add_products(PRODUCTS)
     bridge.set_settings(import_from=datetime.now(UTC) - timedelta(days=1))
     orders = _old_orders(5, 60)
     bridge.seed_amazon(orders)
     since = (datetime.now(UTC) - timedelta(days=61)).strftime("%Y-%m-%d")
     until = (datetime.now(UTC) - timedelta(days=50)).strftime("%Y-%m-%d")
+    # The due orders are read a batch at a time (100,000 ids would not be held at once), oldest first.
+    monkeypatch.setattr(backfill, "IMPORT_BATCH", 2)
+    batches = []
+    read_batch = backfill._due_batch
+    monkeypatch.setattr(backfill, "_due_batch", lambda *a: batches.append(read_batch(*a)) or batches[-1])
     result = run(cfg, "backfill", "--store", "us", "--since", since, "--until", until, env=credentials_env(bridge))
     assert result.exit_code == 0, result.output
+    assert [[row[0] for row in batch] for batch in batches] == [
+        [o["orderId"] for o in orders[:2]], [o["orderId"] for o in orders[2:4]], [orders[4]["orderId"]], []]
     assert "Import Orders Placed From moves" in result.output
     assert "done: 5 orders seen, 5 imported, 0 in error" in result.output
     assert "importing 5/5" in result.output and "orders/min" in result.output and "ETA" in result.output

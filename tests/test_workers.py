@@ -96,6 +96,23 @@ def test_sync_once_cli_pulls_and_imports_in_process(bridge, tmp_path):
     assert len(bridge.magento_orders()) == 1
 
 
+def test_a_worker_given_queues_works_only_those(bridge, tmp_path):
+    """`worker --queue sync` runs the sync and leaves the import jobs it dispatched to the orders workers."""
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    bridge.seed_amazon([v2026_order("111-0000021-0000001")])
+    env = write_config(bridge, tmp_path / "config.toml")
+    queues.enqueue_sync(bridge.runtime.redis, bridge.store_id)
+    result = run_cli(["worker", "--burst", "--queue", "sync", "--name", f"sync-only-{os.getpid()}"], env)
+    assert result.returncode == 0, result.stderr
+    orders = Queue(queues.ORDERS, connection=bridge.runtime.redis)
+    assert orders.job_ids == [queues.import_job_id(bridge.store_id, "111-0000021-0000001")]
+    assert bridge.magento_orders() == []
+    assert run_cli(["worker", "--burst", "--queue", "orders", "--name", f"orders-{os.getpid()}"], env).returncode == 0
+    assert [o["ext_order_id"] for o in bridge.magento_orders()] == ["111-0000021-0000001"]
+    refused = run_cli(["worker", "--queue", "imports"], env)
+    assert refused.returncode != 0 and "'imports' is not one of 'sync', 'orders', 'actions'" in refused.stderr
+
+
 def test_cli_refuses_a_wrong_setting_naming_the_key(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('[sync]\nschedule = "often"\n')

@@ -174,11 +174,12 @@ def _decide(
         result.queued.append(record.amazon_order_id)
 
 
-def due_for_import(session: Session, store_id: int, now: datetime, limit: int = 1000) -> list[AmazonOrderRecord]:
-    """Orders that should become Commerce orders now: queued ones, and errors whose back-off has passed."""
+def due_for_import(session: Session, store_id: int, now: datetime, limit: int = 1000) -> list[str]:
+    """Amazon order ids that should become Commerce orders now, oldest first: queued ones, and errors whose
+    back-off has passed. Ids only: the records (with their snapshots) are read by each import, one at a time."""
     return list(
         session.scalars(
-            select(AmazonOrderRecord)
+            select(AmazonOrderRecord.amazon_order_id)
             .where(
                 AmazonOrderRecord.store_id == store_id,
                 AmazonOrderRecord.import_state.in_([ImportState.QUEUED.value, ImportState.ERROR.value]),

@@ -28,7 +28,7 @@ discount = Σ DISCOUNT.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -170,12 +170,22 @@ def generate_orders(count: int, seed: int, catalog: Sequence[CatalogProduct], *,
                     afn_rate: float = 0.2, now: datetime | None = None, amazon_collects_tax: bool | None = None,
                     replacement_rate: float = 0.0) -> list[dict]:
     """`count` v2026 Order dicts spread over the three days before `now` (default: the current time)."""
+    return list(iter_orders(count, seed, catalog, marketplaces=marketplaces, unknown_sku_rate=unknown_sku_rate,
+                            afn_rate=afn_rate, now=now, amazon_collects_tax=amazon_collects_tax,
+                            replacement_rate=replacement_rate))
+
+
+def iter_orders(count: int, seed: int, catalog: Sequence[CatalogProduct], *,
+                marketplaces: Iterable[str] = ("US", "UK", "DE", "JP"), unknown_sku_rate: float = 0.0,
+                afn_rate: float = 0.2, now: datetime | None = None, amazon_collects_tax: bool | None = None,
+                replacement_rate: float = 0.0) -> Iterator[dict]:
+    """The orders of `generate_orders`, one at a time, so 100,000 of them can be loaded in batches (bench/)."""
     if not catalog:
         raise ValueError("the catalog is empty")
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     rng = random.Random(f"orders:{seed}")
     codes = list(marketplaces)
-    orders: list[dict] = []
+    order_ids: list[str] = []  # earlier orders, for replacements to point at
     used_ids: set[str] = set()
     for _ in range(count):
         mp = MARKETPLACES[rng.choice(codes)]
@@ -302,8 +312,8 @@ def generate_orders(count: int, seed: int, catalog: Sequence[CatalogProduct], *,
                 "taxRegistrationNumber": f"{mp.country}{order_id.replace('-', '')[-9:]}",
                 "legalName": order["buyer"]["buyerCompanyName"],
             }], "taxInvoicing": {"buyerInvoicePreference": "BUSINESS"}}
-        if replacement_rate and orders and rng.random() < replacement_rate:
-            _make_replacement(order, rng.choice(orders)["orderId"], mp.currency)
+        if replacement_rate and order_ids and rng.random() < replacement_rate:
+            _make_replacement(order, rng.choice(order_ids), mp.currency)
         if status != "PENDING":
             order["recipient"] = {"deliveryAddress": {
                 "name": person, "addressLine1": street, "city": city, "stateOrRegion": region,
@@ -321,5 +331,5 @@ def generate_orders(count: int, seed: int, catalog: Sequence[CatalogProduct], *,
                 "packageItems": [{"orderItemId": i["orderItemId"], "quantity": i["fulfillment"]["quantityFulfilled"]}
                                  for i in shipped_items],
             }]
-        orders.append(order)
-    return orders
+        order_ids.append(order_id)
+        yield order

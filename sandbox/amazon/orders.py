@@ -11,12 +11,11 @@ import re
 
 from flask import Blueprint, Response, g, request
 
+from .clock import parse_iso
 from .query import (
     decode_token,
     encode_token,
-    in_window,
     new_query,
-    page,
     parse_page_size,
     parse_window,
     same_filters,
@@ -49,8 +48,10 @@ ITEM_KEY_ORDER = ("orderItemId", "quantityOrdered", "measurement", "associatedOr
                   "product", "proceeds", "expense", "promotion", "cancellation", "fulfillment", "tax")
 
 
-def project(order: dict, included: set[str]) -> dict:
-    """The order as the API returns it for this `includedData`."""
+def project(order: dict, included: set[str], *, copy_blocks: bool = True) -> dict:
+    """The order as the API returns it for this `includedData`; without `copy_blocks` it shares the stored
+    order's blocks, for a caller that serializes it before letting go of the twin's lock."""
+    copy_ = copy.deepcopy if copy_blocks else (lambda value: value)
     order_keys = set(ALWAYS_ORDER) | {ORDER_BLOCKS[i] for i in included if i in ORDER_BLOCKS} | {"orderItems"}
     item_keys = set(ALWAYS_ITEM) | {ITEM_BLOCKS[i] for i in included if i in ITEM_BLOCKS}
     out: dict = {}
@@ -59,11 +60,11 @@ def project(order: dict, included: set[str]) -> dict:
             continue
         if key == "orderItems":
             out[key] = [
-                {k: copy.deepcopy(item[k]) for k in ITEM_KEY_ORDER if k in item_keys and k in item}
+                {k: copy_(item[k]) for k in ITEM_KEY_ORDER if k in item_keys and k in item}
                 for item in order["orderItems"]
             ]
         else:
-            out[key] = copy.deepcopy(order[key])
+            out[key] = copy_(order[key])
     return out
 
 
@@ -136,15 +137,15 @@ def search_orders() -> Response:
         query = new_query(window, filters, now)
 
     with state.lock:
-        candidates = [o for o in state.seller_orders(g.seller_id).values()
-                      if in_window(o, query) and matches(o, query.filters)]
-        chunk, cursor = page(candidates, query, size)
-        body: dict = {"orders": [project(o, included) for o in chunk]}
-    if cursor is not None:
-        query.last = cursor
-        body["pagination"] = {"nextToken": encode_token(query, state.secret, now)}
-    body["lastUpdatedBefore" if query.mode == "lastUpdated" else "createdBefore"] = query.before
-    return json_response(body)
+        chunk, cursor = state.sorted_orders(g.seller_id, query.mode).page(
+            state.seller_orders(g.seller_id), after=parse_iso(query.after), before=parse_iso(query.before),
+            last=query.last, size=size, matches=lambda o: matches(o, query.filters))
+        body: dict = {"orders": [project(o, included, copy_blocks=False) for o in chunk]}
+        if cursor is not None:
+            query.last = cursor
+            body["pagination"] = {"nextToken": encode_token(query, state.secret, now)}
+        body["lastUpdatedBefore" if query.mode == "lastUpdated" else "createdBefore"] = query.before
+        return json_response(body)  # serialized under the lock (orders change in place): no deep copies needed
 
 
 @bp.get("/orders/2026-01-01/orders/<orderId>")

@@ -18,6 +18,7 @@ from pathlib import Path
 from .clock import TwinClock, iso, parse_iso
 from .config import AmazonTwinConfig
 from .faults import FaultInjector, FaultSettings
+from .order_index import SortedOrders
 from .static_examples import StaticExamples
 from .throttle import Throttle
 
@@ -82,6 +83,7 @@ class TwinState:
         self.examples = StaticExamples()
         self.secret = secrets.token_bytes(32)  # signs pagination tokens and document URLs
         self.orders: dict[str, dict[str, dict]] = {}
+        self._sorted: dict[tuple[str, str], SortedOrders] = {}
         self.tokens: dict[str, AccessToken] = {}
         self.documents: dict[str, Document] = {}
         self.feeds: dict[str, Feed] = {}
@@ -102,6 +104,13 @@ class TwinState:
     # -- orders ---------------------------------------------------------------------------------------
     def seller_orders(self, seller_id: str) -> dict[str, dict]:
         return self.orders.setdefault(seller_id, {})
+
+    def sorted_orders(self, seller_id: str, mode: str) -> SortedOrders:
+        """searchOrders' index of the seller's orders by creation or last update (`query.SortedOrders`)."""
+        key = (seller_id, mode)
+        if key not in self._sorted:
+            self._sorted[key] = SortedOrders("createdTime" if mode == "created" else "lastUpdatedTime")
+        return self._sorted[key]
 
     def upsert_orders(self, seller_id: str, orders: list[dict], *, keep_last_updated: bool = False) -> int:
         now = iso(self.clock.now())
