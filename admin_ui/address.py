@@ -13,7 +13,8 @@ from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from bridge.storage.models import AmazonOrderRecord, ImportState, OrderEvent, Role
+from bridge.domain import ImportState
+from bridge.storage.models import AmazonOrderRecord, OrderEvent, Role
 
 from .address_form import (
     AddressForm,

@@ -21,10 +21,10 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from bridge.amazon.mapping import delivery_window
+from bridge.domain import ImportState
 from bridge.importer.order_notes import OrderFacts
 from bridge.storage.models import (
     AmazonOrderRecord,
-    ImportState,
     OrderEvent,
     OutboundAction,
     Role,

@@ -14,7 +14,8 @@ from flask_login import current_user
 from redis import RedisError
 from sqlalchemy import select, update
 
-from bridge.storage.models import AmazonOrderRecord, ImportState, OrderEvent, Role, utcnow
+from bridge.domain import ImportState
+from bridge.storage.models import AmazonOrderRecord, OrderEvent, Role, utcnow
 
 from . import get_runtime
 from .auth import require_role

@@ -27,6 +27,16 @@ class AmazonStatus(StrEnum):
     UNFULFILLABLE = "Unfulfillable"
 
 
+class ImportState(StrEnum):
+    """Where an Amazon order stands on its way to becoming a Commerce order."""
+
+    WAITING = "waiting"  # not importable yet (Pending, PendingAvailability, FBA not yet Shipped...)
+    QUEUED = "queued"  # should become a Commerce order; a job will create it
+    IMPORTED = "imported"  # the Commerce order exists and is linked
+    ERROR = "error"  # creation failed (unknown SKU, no stock, totals mismatch...); retried every sync
+    SKIPPED = "skipped"  # never created: import disabled, placed before import-from, FBA off, canceled
+
+
 class FulfillmentChannel(StrEnum):
     """MFN = fulfilled by the merchant (v2026 `MERCHANT`), AFN = fulfilled by Amazon, FBA (`AMAZON`)."""
 

@@ -14,10 +14,10 @@ from croniter import croniter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bridge.domain import ImportState
 from bridge.storage.models import (
     ActionState,
     AmazonOrderRecord,
-    ImportState,
     OutboundAction,
     Store,
     SyncCursor,

@@ -89,8 +89,9 @@ def counter_families(redis) -> Iterator:
 
 
 def database_families(session, *, schedule: str) -> Iterator:
+    from bridge.domain import ImportState
     from bridge.health import store_health
-    from bridge.storage.models import AmazonOrderRecord, ImportState, OrderEvent, Store, utcnow
+    from bridge.storage.models import AmazonOrderRecord, OrderEvent, Store, utcnow
 
     codes = dict(session.execute(select(Store.id, Store.code)).all())
     orders = GaugeMetricFamily("amazon_bridge_orders", "Amazon orders by store and import state",

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.amazon.errors import AmazonError
+from bridge.domain import ImportState
 from bridge.errors import RetryLater, is_transient
 from bridge.importer.pipeline import OrderImporter
 from bridge.lease import Lease
@@ -26,7 +27,7 @@ from bridge.order_settings import StockHandling
 from bridge.outage import AmazonOutage, clear_outage, record_outage
 from bridge.runtime import Runtime
 from bridge.stock import StockLocks, reconcile_reservations, return_order_stock
-from bridge.storage.models import AmazonOrderRecord, ImportState, Store, SyncRun, utcnow
+from bridge.storage.models import AmazonOrderRecord, Store, SyncRun, utcnow
 from bridge.storage.orders import due_for_import
 from bridge.storage.stores import order_settings
 from bridge.sync import pull_changes

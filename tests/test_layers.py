@@ -26,6 +26,8 @@ def _imports(path: Path) -> list[tuple[int, str]]:
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.append((node.lineno, node.module))
+            # `from bridge import importer` imports bridge.importer too
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
     return found
 
 
@@ -41,7 +43,34 @@ def test_package_imports_nothing_above_it(package):
     assert not offences, "\n".join(offences)
 
 
+# Inside the core: sub-package -> the core modules it must never import. The API clients speak transport and
+# their service's vocabulary; storage keeps records. Neither knows how an order is imported.
+FORBIDDEN_IN_CORE = {
+    "bridge/magento": ("bridge.importer",),
+    "bridge/amazon": ("bridge.importer",),
+    "bridge/storage": ("bridge.importer",),
+}
+
+
+@pytest.mark.parametrize("folder", sorted(FORBIDDEN_IN_CORE))
+def test_clients_and_storage_import_nothing_from_the_importer(folder):
+    offences = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for line, module in _imports(path):
+            if any(module == f or module.startswith(f + ".") for f in FORBIDDEN_IN_CORE[folder]):
+                offences.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert not offences, "\n".join(offences)
+
+
 def test_the_check_sees_lazy_imports(tmp_path):
     sample = tmp_path / "m.py"
     sample.write_text("def f():\n    from sandbox.server import ServerThread\n")
     assert (2, "sandbox.server") in _imports(sample)
+
+
+def test_the_check_sees_a_subpackage_imported_by_name(tmp_path):
+    sample = tmp_path / "m.py"
+    sample.write_text("from bridge import importer\n")
+    assert (1, "bridge.importer") in _imports(sample)
