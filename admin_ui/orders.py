@@ -31,6 +31,7 @@ from bridge.storage.models import (
     SkuMapping,
     Store,
 )
+from bridge.storage.orders import add_event
 
 from . import get_runtime, get_settings
 from .address_form import (
@@ -470,7 +471,7 @@ def request_retry(record: AmazonOrderRecord, actor: str) -> bool:
 
     record.import_state = ImportState.QUEUED.value
     record.next_attempt_at = None
-    db.session.add(OrderEvent(order_id=record.id, kind="retry", message="Import retry requested.", actor=actor))
+    add_event(record, "retry", "Import retry requested.", actor)
     db.session.commit()  # the row first: a fast worker must find the order queued
     try:
         enqueue_import(get_runtime().redis, record.store_id, record.amazon_order_id)

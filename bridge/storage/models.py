@@ -318,7 +318,8 @@ class OrderEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("amazon_order.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(32))  # e.g. seen, status_changed, imported, error, retry, ...
+    # Written only by `bridge.storage.orders.add_event`: received, status_changed, imported, error, retry, ...
+    kind: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64), default="sync")  # "sync", "worker", or a user name
     # The same event repeated (same kind and message, nothing in between) is one row: how often, and when last.
