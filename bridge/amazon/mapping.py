@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -250,6 +251,8 @@ def _address26(r: _Reader, data: Mapping[str, Any], path: str) -> Address | None
 
 
 def _item26(r: _Reader, item: Any, path: str, status: AmazonStatus) -> AmazonOrderItem:
+    """One `orderItems[]` entry: identity and product, money (proceeds), shipped quantity, promotions,
+    cancellation and gift options, each read by its own step below."""
     if not isinstance(item, Mapping):
         raise r.fail(path, "expected an object")
     item_id = r.str(item, "orderItemId", f"{path}.orderItemId", required=True)
@@ -261,90 +264,17 @@ def _item26(r: _Reader, item: Any, path: str, status: AmazonStatus) -> AmazonOrd
     unit_price = _money26(
         r, r.obj(product, "price", f"{path}.product.price"), "unitPrice", f"{path}.product.price.unitPrice"
     )
-
-    parts = {
-        key: ZERO
-        for key in (
-            "item",
-            "item_tax",
-            "shipping",
-            "shipping_tax",
-            "promotion",
-            "shipping_discount",
-            "gift_wrap",
-            "gift_wrap_tax",
-            "other",
-        )
-    }
-    proceeds = r.obj(item, "proceeds", f"{path}.proceeds")
-    has_item_breakdown = False
-    for i, bd in enumerate(r.list(proceeds, "breakdowns", f"{path}.proceeds.breakdowns")):
-        bpath = f"{path}.proceeds.breakdowns[{i}]"
-        if not isinstance(bd, Mapping):
-            raise r.fail(bpath, "expected an object")
-        kind = r.str(bd, "type", f"{bpath}.type", required=True)
-        subtotal = _money26(r, bd, "subtotal", f"{bpath}.subtotal")
-        if subtotal is None:
-            raise r.fail(f"{bpath}.subtotal", "missing")
-        detailed: dict[str, Decimal] = {}
-        for j, det in enumerate(r.list(bd, "detailedBreakdowns", f"{bpath}.detailedBreakdowns")):
-            dpath = f"{bpath}.detailedBreakdowns[{j}]"
-            if not isinstance(det, Mapping):
-                raise r.fail(dpath, "expected an object")
-            subtype = r.str(det, "subtype", f"{dpath}.subtype") or "OTHER"
-            value = _money26(r, det, "value", f"{dpath}.value") or ZERO
-            detailed[subtype] = detailed.get(subtype, ZERO) + value
-        if kind == "ITEM":
-            parts["item"] += subtotal
-            has_item_breakdown = True
-        elif kind == "SHIPPING":
-            parts["shipping"] += subtotal
-        elif kind == "GIFT_WRAP":
-            parts["gift_wrap"] += subtotal
-        elif kind in ("COD_FEE", "OTHER"):
-            parts["other"] += subtotal
-        elif kind == "TAX":
-            # The subtotal is the truth; its detailed breakdowns only say where it belongs. Whatever is not
-            # attributed to shipping, gift wrap or other charges is item tax, so the sum always matches.
-            shipping_tax = detailed.get("SHIPPING", ZERO)
-            gift_wrap_tax = detailed.get("GIFT_WRAP", ZERO)
-            other_tax = sum((v for k, v in detailed.items() if k not in ("ITEM", "SHIPPING", "GIFT_WRAP")), ZERO)
-            parts["shipping_tax"] += shipping_tax
-            parts["gift_wrap_tax"] += gift_wrap_tax
-            parts["other"] += other_tax
-            parts["item_tax"] += subtotal - shipping_tax - gift_wrap_tax - other_tax
-        elif kind == "DISCOUNT":
-            # Stored as positive numbers that reduce the total, whatever sign Amazon uses.
-            shipping_discount = abs(detailed.get("SHIPPING", ZERO))
-            parts["shipping_discount"] += shipping_discount
-            parts["promotion"] += abs(subtotal) - shipping_discount
-        else:
-            parts["other"] += subtotal  # a category newer than this code: keep the money, never drop it
-
-    if not has_item_breakdown and unit_price is not None:
-        parts["item"] = unit_price * qty  # proceeds not requested (or Pending): the list price
+    parts = _proceeds26(r, r.obj(item, "proceeds", f"{path}.proceeds"), f"{path}.proceeds")
+    if not parts.has_item_breakdown and unit_price is not None:
+        parts.item = unit_price * qty  # proceeds not requested (or Pending): the list price
     if unit_price is None:
-        unit_price = _unit_price(parts["item"], qty)
+        unit_price = _unit_price(parts.item, qty)
 
     fulfillment = r.obj(item, "fulfillment", f"{path}.fulfillment")
     default_shipped = qty if status is AmazonStatus.SHIPPED else 0
     shipped = r.int(fulfillment, "quantityFulfilled", f"{path}.fulfillment.quantityFulfilled", default=default_shipped)
-
-    promotion_ids = []
-    promotion = r.obj(item, "promotion", f"{path}.promotion")
-    for i, p in enumerate(r.list(promotion, "breakdowns", f"{path}.promotion.breakdowns")):
-        if isinstance(p, Mapping):
-            pid = r.str(p, "promotionId", f"{path}.promotion.breakdowns[{i}].promotionId")
-            if pid:
-                promotion_ids.append(pid)
-
-    cancellation = r.obj(item, "cancellation", f"{path}.cancellation")
-    request = r.obj(cancellation, "cancellationRequest", f"{path}.cancellation.cancellationRequest")
-    execution = r.obj(cancellation, "cancellationExecution", f"{path}.cancellation.cancellationExecution")
-    requester = r.str(request, "requester", f"{path}.cancellation.cancellationRequest.requester")
-    cancel_reason = r.str(request, "cancelReason", f"{path}.cancellation.cancellationRequest.cancelReason") or r.str(
-        execution, "cancelReason", f"{path}.cancellation.cancellationExecution.cancelReason"
-    )
+    promotion_ids = _promotion_ids26(r, item, path)
+    buyer_requested_cancel, cancel_reason = _cancellation26(r, item, path)
     condition = r.obj(product, "condition", f"{path}.product.condition")
     gift = r.obj(r.obj(fulfillment, "packing", f"{path}.fulfillment.packing"), "giftOption",
                  f"{path}.fulfillment.packing.giftOption")
@@ -357,23 +287,121 @@ def _item26(r: _Reader, item: Any, path: str, status: AmazonStatus) -> AmazonOrd
         quantity_ordered=qty,
         quantity_shipped=shipped,
         unit_price=unit_price,
-        item_price=parts["item"],
-        item_tax=parts["item_tax"],
-        shipping_price=parts["shipping"],
-        shipping_tax=parts["shipping_tax"],
-        promotion_discount=parts["promotion"],
-        shipping_discount=parts["shipping_discount"],
-        gift_wrap_price=parts["gift_wrap"],
-        gift_wrap_tax=parts["gift_wrap_tax"],
-        other_charges=parts["other"],
+        item_price=parts.item,
+        item_tax=parts.item_tax,
+        shipping_price=parts.shipping,
+        shipping_tax=parts.shipping_tax,
+        promotion_discount=parts.promotion,
+        shipping_discount=parts.shipping_discount,
+        gift_wrap_price=parts.gift_wrap,
+        gift_wrap_tax=parts.gift_wrap_tax,
+        other_charges=parts.other,
         condition=r.str(condition, "conditionType", f"{path}.product.condition.conditionType"),
-        promotion_ids=tuple(promotion_ids),
-        buyer_requested_cancel=bool(request) and (requester or "BUYER") == "BUYER",
+        promotion_ids=promotion_ids,
+        buyer_requested_cancel=buyer_requested_cancel,
         cancel_reason=cancel_reason,
         tax_collection=_tax_collection26(r, r.obj(item, "tax", f"{path}.tax"), f"{path}.tax"),
         gift_message=r.str(gift, "giftMessage", f"{path}.fulfillment.packing.giftOption.giftMessage"),
         gift_wrap_level=r.str(gift, "giftWrapLevel", f"{path}.fulfillment.packing.giftOption.giftWrapLevel"),
     )
+
+
+@dataclass
+class _Proceeds:
+    """An item's money by where it belongs; discounts are positive numbers that reduce the total."""
+
+    item: Decimal = ZERO
+    item_tax: Decimal = ZERO
+    shipping: Decimal = ZERO
+    shipping_tax: Decimal = ZERO
+    promotion: Decimal = ZERO
+    shipping_discount: Decimal = ZERO
+    gift_wrap: Decimal = ZERO
+    gift_wrap_tax: Decimal = ZERO
+    other: Decimal = ZERO
+    has_item_breakdown: bool = False  # an ITEM breakdown was sent (else the list price is the item's money)
+
+    def add(self, kind: str, subtotal: Decimal, detailed: Mapping[str, Decimal]) -> None:
+        """One `proceeds.breakdowns[]` entry of type `kind`."""
+        if kind == "ITEM":
+            self.item += subtotal
+            self.has_item_breakdown = True
+        elif kind == "SHIPPING":
+            self.shipping += subtotal
+        elif kind == "GIFT_WRAP":
+            self.gift_wrap += subtotal
+        elif kind == "TAX":
+            self._add_tax(subtotal, detailed)
+        elif kind == "DISCOUNT":
+            shipping_discount = abs(detailed.get("SHIPPING", ZERO))  # positive, whatever sign Amazon uses
+            self.shipping_discount += shipping_discount
+            self.promotion += abs(subtotal) - shipping_discount
+        else:  # COD_FEE, OTHER, or a category newer than this code: keep the money, never drop it
+            self.other += subtotal
+
+    def _add_tax(self, subtotal: Decimal, detailed: Mapping[str, Decimal]) -> None:
+        # The subtotal is the truth; its detailed breakdowns only say where it belongs. Whatever is not
+        # attributed to shipping, gift wrap or other charges is item tax, so the sum always matches.
+        shipping_tax = detailed.get("SHIPPING", ZERO)
+        gift_wrap_tax = detailed.get("GIFT_WRAP", ZERO)
+        other_tax = sum((v for k, v in detailed.items() if k not in ("ITEM", "SHIPPING", "GIFT_WRAP")), ZERO)
+        self.shipping_tax += shipping_tax
+        self.gift_wrap_tax += gift_wrap_tax
+        self.other += other_tax
+        self.item_tax += subtotal - shipping_tax - gift_wrap_tax - other_tax
+
+
+def _proceeds26(r: _Reader, proceeds: Mapping[str, Any], path: str) -> _Proceeds:
+    """`proceeds.breakdowns[]` (type, subtotal, detailed breakdowns by subtype) summed by where they belong."""
+    parts = _Proceeds()
+    for i, bd in enumerate(r.list(proceeds, "breakdowns", f"{path}.breakdowns")):
+        bpath = f"{path}.breakdowns[{i}]"
+        if not isinstance(bd, Mapping):
+            raise r.fail(bpath, "expected an object")
+        kind = r.str(bd, "type", f"{bpath}.type", required=True)
+        assert kind is not None
+        subtotal = _money26(r, bd, "subtotal", f"{bpath}.subtotal")
+        if subtotal is None:
+            raise r.fail(f"{bpath}.subtotal", "missing")
+        parts.add(kind, subtotal, _detailed26(r, bd, bpath))
+    return parts
+
+
+def _detailed26(r: _Reader, breakdown: Mapping[str, Any], path: str) -> dict[str, Decimal]:
+    """A breakdown's `detailedBreakdowns[]` summed by subtype (no subtype counts as OTHER)."""
+    detailed: dict[str, Decimal] = {}
+    for j, det in enumerate(r.list(breakdown, "detailedBreakdowns", f"{path}.detailedBreakdowns")):
+        dpath = f"{path}.detailedBreakdowns[{j}]"
+        if not isinstance(det, Mapping):
+            raise r.fail(dpath, "expected an object")
+        subtype = r.str(det, "subtype", f"{dpath}.subtype") or "OTHER"
+        value = _money26(r, det, "value", f"{dpath}.value") or ZERO
+        detailed[subtype] = detailed.get(subtype, ZERO) + value
+    return detailed
+
+
+def _promotion_ids26(r: _Reader, item: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    promotion = r.obj(item, "promotion", f"{path}.promotion")
+    ids = []
+    for i, p in enumerate(r.list(promotion, "breakdowns", f"{path}.promotion.breakdowns")):
+        if isinstance(p, Mapping):
+            pid = r.str(p, "promotionId", f"{path}.promotion.breakdowns[{i}].promotionId")
+            if pid:
+                ids.append(pid)
+    return tuple(ids)
+
+
+def _cancellation26(r: _Reader, item: Mapping[str, Any], path: str) -> tuple[bool, str | None]:
+    """(the buyer asked to cancel, the reason given by the request or else by the executed cancel)."""
+    cpath = f"{path}.cancellation"
+    cancellation = r.obj(item, "cancellation", cpath)
+    request = r.obj(cancellation, "cancellationRequest", f"{cpath}.cancellationRequest")
+    execution = r.obj(cancellation, "cancellationExecution", f"{cpath}.cancellationExecution")
+    requester = r.str(request, "requester", f"{cpath}.cancellationRequest.requester")
+    reason = r.str(request, "cancelReason", f"{cpath}.cancellationRequest.cancelReason") or r.str(
+        execution, "cancelReason", f"{cpath}.cancellationExecution.cancelReason"
+    )
+    return bool(request) and (requester or "BUYER") == "BUYER", reason
 
 
 def _tax_collection26(r: _Reader, tax: Mapping[str, Any], path: str) -> TaxCollection | None:
