@@ -17,12 +17,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from redis import RedisError
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import selectinload
 
 from bridge.amazon.mapping import delivery_window
 from bridge.domain import ImportState
 from bridge.importer.order_notes import OrderFacts
+from bridge.service import import_counts
 from bridge.storage.models import (
     AmazonOrderRecord,
     OrderEvent,
@@ -286,13 +287,7 @@ def recent():
                 .limit(current_app.config["RECENT_ORDERS"])
             )
         )
-        counts = dict(
-            db.session.execute(
-                select(AmazonOrderRecord.import_state, func.count())
-                .where(AmazonOrderRecord.store_id == store.id)
-                .group_by(AmazonOrderRecord.import_state)
-            ).all()
-        )
+        counts = import_counts(db.session, store.id)
     return render_template(
         "orders/recent.html",
         store=store,

@@ -53,19 +53,6 @@ def sync_now(store_code: str):
     return redirect(url_for("orders.recent", store=store.code))
 
 
-def error_count(store_id: int) -> int:
-    from sqlalchemy import func
-
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(AmazonOrderRecord)
-            .where(AmazonOrderRecord.store_id == store_id, AmazonOrderRecord.import_state == ImportState.ERROR.value)
-        )
-        or 0
-    )
-
-
 @bp.route("/stores/<store_code>/retry-errors", methods=["POST"])
 @require_role(Role.OPERATOR)
 def retry_errors(store_code: str):

@@ -273,3 +273,14 @@ def import_counts(session, store_id: int | None = None, amazon_order_ids: list[s
         for state, n in session.execute(base.where(AmazonOrderRecord.amazon_order_id.in_(chunk))).all():
             counts[state] = counts.get(state, 0) + n
     return counts
+
+
+def import_counts_by_store(session) -> dict[int, dict[str, int]]:
+    """`import_counts` of every store in one query: {store id: {state: count}} (stores without orders absent)."""
+    counts: dict[int, dict[str, int]] = {}
+    for store_id, state, n in session.execute(
+        select(AmazonOrderRecord.store_id, AmazonOrderRecord.import_state, func.count())
+        .group_by(AmazonOrderRecord.store_id, AmazonOrderRecord.import_state)
+    ):
+        counts.setdefault(store_id, {})[state] = n
+    return counts
