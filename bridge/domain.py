@@ -1,6 +1,6 @@
 """Domain objects of the bridge, named in the words of Adobe's Amazon Sales Channel (ASC) guide.
 
-These are what the importer, the jobs and the admin pages pass around. Amazon's JSON (v2026-01-01 or v0)
+These are what the importer, the jobs and the admin pages pass around. Amazon's JSON (v2026-01-01)
 is mapped into them in one place (`bridge.amazon.mapping`), and Magento payloads are built from them in
 one place (`bridge.importer.order_builder`); nothing else reads raw API dicts.
 """
