@@ -13,7 +13,9 @@ from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from bridge.storage.models import AmazonOrderRecord, ImportState, OrderEvent, Role
+from bridge.domain import ImportState
+from bridge.storage.models import AmazonOrderRecord, Role
+from bridge.storage.orders import add_event
 
 from .address_form import (
     AddressForm,
@@ -84,14 +86,8 @@ def save(amazon_order_id: str):
     if changed:
         override = override_for(amazon, submitted)
         record.address_override = override or None  # a new object, so the JSON column is written
-        db.session.add(
-            OrderEvent(
-                order_id=record.id,
-                kind="address_corrected",
-                message=f"Shipping address corrected; fields changed: {describe(changed)}.",
-                actor=current_user.username,
-            )
-        )
+        add_event(record, "address_corrected", f"Shipping address corrected; fields changed: {describe(changed)}.",
+                  current_user.username)
         db.session.commit()
         log.info(
             "shipping address of %s corrected by %s (fields: %s)",
@@ -138,15 +134,8 @@ def reset(amazon_order_id: str):
         flash("The shipping address is Amazon's already.", "notice")
         return redirect(_detail_url(record))
     record.address_override = None
-    db.session.add(
-        OrderEvent(
-            order_id=record.id,
-            kind="address_reset",
-            message="Shipping address reset to Amazon's"
-            + (f"; fields changed back: {describe(changed)}." if changed else "."),
-            actor=current_user.username,
-        )
-    )
+    back = f"; fields changed back: {describe(changed)}." if changed else "."
+    add_event(record, "address_reset", "Shipping address reset to Amazon's" + back, current_user.username)
     db.session.commit()
     log.info("shipping address of %s reset to Amazon's by %s", record.amazon_order_id, current_user.username)
     flash(f"The shipping address of order {record.amazon_order_id} is Amazon's again.", "success")

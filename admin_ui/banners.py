@@ -11,7 +11,8 @@ from redis import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge.storage.models import AmazonOrderRecord, ImportState, Store, SyncRun
+from bridge.domain import ImportState
+from bridge.storage.models import AmazonOrderRecord, Store, SyncRun
 
 from .extensions import db
 from .scope import can_see, store_condition

@@ -19,7 +19,8 @@ from wtforms.validators import DataRequired
 
 from bridge.domain import CANCEL_REASONS, AmazonStatus
 from bridge.errors import BridgeError, retry_hint
-from bridge.storage.models import AmazonOrderRecord, OrderEvent, OutboundAction, Role
+from bridge.storage.models import AmazonOrderRecord, OutboundAction, Role
+from bridge.storage.orders import add_event
 
 from . import get_runtime
 from .auth import require_role
@@ -117,14 +118,9 @@ def cancel(amazon_order_id: str):
     if status_now != AmazonStatus.UNSHIPPED.value:
         old = record.status
         record.status = status_now
-        db.session.add(
-            OrderEvent(
-                order_id=record.id,
-                kind="status_changed",
-                message=f"Status updated to {status_now} (was {old}), seen while checking a cancel request.",
-                actor=current_user.username,
-            )
-        )
+        add_event(record, "status_changed",
+                  f"Status updated to {status_now} (was {old}), seen while checking a cancel request.",
+                  current_user.username)
         db.session.commit()
         return _refuse(
             record,
@@ -144,14 +140,9 @@ def cancel(amazon_order_id: str):
             payload={"reason": reason, "order_item_ids": [item.order_item_id for item in record.items]},
         )
     )
-    db.session.add(
-        OrderEvent(
-            order_id=record.id,
-            kind="cancel_requested",
-            message=f"Cancellation requested, reason: {label} ({reason}). Queued to be sent to Amazon.",
-            actor=current_user.username,
-        )
-    )
+    add_event(record, "cancel_requested",
+              f"Cancellation requested, reason: {label} ({reason}). Queued to be sent to Amazon.",
+              current_user.username)
     record.notes = f"Cancellation requested: {label}"
     try:
         db.session.commit()  # recorded before it is queued, so a crash never loses the request

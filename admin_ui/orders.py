@@ -17,20 +17,22 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from redis import RedisError
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import selectinload
 
 from bridge.amazon.mapping import delivery_window
+from bridge.domain import ImportState
 from bridge.importer.order_notes import OrderFacts
+from bridge.service import import_counts
 from bridge.storage.models import (
     AmazonOrderRecord,
-    ImportState,
     OrderEvent,
     OutboundAction,
     Role,
     SkuMapping,
     Store,
 )
+from bridge.storage.orders import add_event
 
 from . import get_runtime, get_settings
 from .address_form import (
@@ -285,13 +287,7 @@ def recent():
                 .limit(current_app.config["RECENT_ORDERS"])
             )
         )
-        counts = dict(
-            db.session.execute(
-                select(AmazonOrderRecord.import_state, func.count())
-                .where(AmazonOrderRecord.store_id == store.id)
-                .group_by(AmazonOrderRecord.import_state)
-            ).all()
-        )
+        counts = import_counts(db.session, store.id)
     return render_template(
         "orders/recent.html",
         store=store,
@@ -470,7 +466,7 @@ def request_retry(record: AmazonOrderRecord, actor: str) -> bool:
 
     record.import_state = ImportState.QUEUED.value
     record.next_attempt_at = None
-    db.session.add(OrderEvent(order_id=record.id, kind="retry", message="Import retry requested.", actor=actor))
+    add_event(record, "retry", "Import retry requested.", actor)
     db.session.commit()  # the row first: a fast worker must find the order queued
     try:
         enqueue_import(get_runtime().redis, record.store_id, record.amazon_order_id)

@@ -16,7 +16,8 @@ from sqlalchemy import func, or_, select
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from bridge.storage.models import AmazonOrderRecord, ImportState, Role, SkuMapping, Store
+from bridge.domain import ImportState
+from bridge.storage.models import AmazonOrderRecord, Role, SkuMapping, Store
 
 from .auth import require_role
 from .banners import selected_store

@@ -15,9 +15,10 @@ from rq import Queue, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bridge.storage.models import AmazonOrderRecord, Role, SyncCursor
+from bridge.service import import_counts_by_store
+from bridge.storage.models import Role, SyncCursor
 
 from . import get_runtime
 from .auth import require_role
@@ -109,13 +110,7 @@ def index():
     stores = all_stores()
     runs = last_runs()
     cursors = {c.store_id: c for c in db.session.scalars(select(SyncCursor))}
-    counts: dict[int, dict[str, int]] = {}
-    for store_id, state, count in db.session.execute(
-        select(AmazonOrderRecord.store_id, AmazonOrderRecord.import_state, func.count()).group_by(
-            AmazonOrderRecord.store_id, AmazonOrderRecord.import_state
-        )
-    ):
-        counts.setdefault(store_id, {})[state] = count
+    counts = import_counts_by_store(db.session)
     redis_error = None
     queues: list[QueueInfo] = []
     workers: list[WorkerInfo] = []

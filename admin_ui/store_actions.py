@@ -13,8 +13,11 @@ from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
 from redis import RedisError
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
-from bridge.storage.models import AmazonOrderRecord, ImportState, OrderEvent, Role, utcnow
+from bridge.domain import ImportState
+from bridge.storage.models import AmazonOrderRecord, Role
+from bridge.storage.orders import add_event
 
 from . import get_runtime
 from .auth import require_role
@@ -50,19 +53,6 @@ def sync_now(store_code: str):
     return redirect(url_for("orders.recent", store=store.code))
 
 
-def error_count(store_id: int) -> int:
-    from sqlalchemy import func
-
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(AmazonOrderRecord)
-            .where(AmazonOrderRecord.store_id == store_id, AmazonOrderRecord.import_state == ImportState.ERROR.value)
-        )
-        or 0
-    )
-
-
 @bp.route("/stores/<store_code>/retry-errors", methods=["POST"])
 @require_role(Role.OPERATOR)
 def retry_errors(store_code: str):
@@ -73,28 +63,25 @@ def retry_errors(store_code: str):
     assert store is not None
     marked: list[str] = []
     while True:
-        rows = db.session.execute(
-            select(AmazonOrderRecord.id, AmazonOrderRecord.amazon_order_id)
+        records = db.session.scalars(
+            select(AmazonOrderRecord)
+            .options(selectinload(AmazonOrderRecord.events))
             .where(AmazonOrderRecord.store_id == store.id, AmazonOrderRecord.import_state == ImportState.ERROR.value)
             .order_by(AmazonOrderRecord.id)
             .limit(BATCH)
         ).all()
-        if not rows:
+        if not records:
             break
-        ids = [row.id for row in rows]
         db.session.execute(
             update(AmazonOrderRecord)
-            .where(AmazonOrderRecord.id.in_(ids), AmazonOrderRecord.import_state == ImportState.ERROR.value)
+            .where(AmazonOrderRecord.id.in_([r.id for r in records]),
+                   AmazonOrderRecord.import_state == ImportState.ERROR.value)
             .values(import_state=ImportState.QUEUED.value, next_attempt_at=None)
         )
-        now = utcnow()
-        db.session.add_all(
-            OrderEvent(order_id=i, kind="retry", message="Import retry requested (all in error).",
-                       actor=current_user.username, at=now)
-            for i in ids
-        )
+        for record in records:
+            add_event(record, "retry", "Import retry requested (all in error).", current_user.username)
         db.session.commit()  # rows first: a fast worker must find the orders queued
-        marked += [row.amazon_order_id for row in rows]
+        marked += [record.amazon_order_id for record in records]
     if not marked:
         flash(f"{store.name} has no orders in error; nothing to retry.", "notice")
         return redirect(url_for("orders.recent", store=store.code))

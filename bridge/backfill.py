@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bridge.domain import ImportState
 from bridge.errors import BridgeError
 from bridge.logs import order_context
 from bridge.runtime import Runtime
-from bridge.storage.models import AmazonOrderRecord, BackfillRun, ImportState, Store, utcnow
+from bridge.storage.models import AmazonOrderRecord, BackfillRun, Store, utcnow
 from bridge.storage.orders import record_unreadable, upsert_orders
 from bridge.storage.stores import order_settings
 

@@ -1,6 +1,6 @@
 """Domain objects of the bridge, named in the words of Adobe's Amazon Sales Channel (ASC) guide.
 
-These are what the importer, the jobs and the admin pages pass around. Amazon's JSON (v2026-01-01 or v0)
+These are what the importer, the jobs and the admin pages pass around. Amazon's JSON (v2026-01-01)
 is mapped into them in one place (`bridge.amazon.mapping`), and Magento payloads are built from them in
 one place (`bridge.importer.order_builder`); nothing else reads raw API dicts.
 """
@@ -25,6 +25,16 @@ class AmazonStatus(StrEnum):
     SHIPPED = "Shipped"
     CANCELED = "Canceled"
     UNFULFILLABLE = "Unfulfillable"
+
+
+class ImportState(StrEnum):
+    """Where an Amazon order stands on its way to becoming a Commerce order."""
+
+    WAITING = "waiting"  # not importable yet (Pending, PendingAvailability, FBA not yet Shipped...)
+    QUEUED = "queued"  # should become a Commerce order; a job will create it
+    IMPORTED = "imported"  # the Commerce order exists and is linked
+    ERROR = "error"  # creation failed (unknown SKU, no stock, totals mismatch...); retried every sync
+    SKIPPED = "skipped"  # never created: import disabled, placed before import-from, FBA off, canceled
 
 
 class FulfillmentChannel(StrEnum):

@@ -14,10 +14,11 @@ from croniter import croniter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bridge.domain import ImportState
+from bridge.service import import_counts_by_store
 from bridge.storage.models import (
     ActionState,
     AmazonOrderRecord,
-    ImportState,
     OutboundAction,
     Store,
     SyncCursor,
@@ -82,11 +83,7 @@ def store_health(
     by_state: dict[int, dict[str, int]] = {}
     outbox: dict[int, int] = {}
     if counts:
-        for store_id, state, n in session.execute(
-            select(AmazonOrderRecord.store_id, AmazonOrderRecord.import_state, func.count())
-            .group_by(AmazonOrderRecord.store_id, AmazonOrderRecord.import_state)
-        ):
-            by_state.setdefault(store_id, {})[state] = n
+        by_state = import_counts_by_store(session)
         outbox = dict(session.execute(
             select(AmazonOrderRecord.store_id, func.count())
             .join(OutboundAction, OutboundAction.order_id == AmazonOrderRecord.id)

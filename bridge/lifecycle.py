@@ -34,12 +34,12 @@ from sqlalchemy.orm import Session
 
 from bridge.amazon.errors import AmazonDataError
 from bridge.amazon.mapping import order_from_v2026
-from bridge.domain import AmazonOrder, AmazonStatus, TrackingPackage
+from bridge.domain import AmazonOrder, AmazonStatus, ImportState, TrackingPackage
 from bridge.errors import BridgeError, RetryLater, is_transient
 from bridge.magento.errors import MagentoError, MagentoHTTPError, MagentoInvalidRequest, MagentoNotFound
 from bridge.magento.models import Track
 from bridge.stock import StockLocks, give_back_order_stock
-from bridge.storage.models import AmazonOrderRecord, ImportState, Store, utcnow
+from bridge.storage.models import AmazonOrderRecord, Store, utcnow
 from bridge.storage.orders import COMPLETED, add_event
 from bridge.storage.stores import order_settings
 

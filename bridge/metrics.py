@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from redis import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 log = logging.getLogger(__name__)
 
@@ -89,17 +89,17 @@ def counter_families(redis) -> Iterator:
 
 
 def database_families(session, *, schedule: str) -> Iterator:
+    from bridge.domain import ImportState
     from bridge.health import store_health
-    from bridge.storage.models import AmazonOrderRecord, ImportState, OrderEvent, Store, utcnow
+    from bridge.service import import_counts_by_store
+    from bridge.storage.models import AmazonOrderRecord, OrderEvent, Store, utcnow
 
     codes = dict(session.execute(select(Store.id, Store.code)).all())
     orders = GaugeMetricFamily("amazon_bridge_orders", "Amazon orders by store and import state",
                                labels=["store", "state"])
-    for store_id, state, n in session.execute(
-        select(AmazonOrderRecord.store_id, AmazonOrderRecord.import_state, func.count())
-        .group_by(AmazonOrderRecord.store_id, AmazonOrderRecord.import_state)
-    ):
-        orders.add_metric([codes.get(store_id, str(store_id)), state], n)
+    for store_id, states in import_counts_by_store(session).items():
+        for state, n in states.items():
+            orders.add_metric([codes.get(store_id, str(store_id)), state], n)
     yield orders
 
     failed = GaugeMetricFamily("amazon_bridge_orders_in_error", "Orders that cannot be imported, by store and "

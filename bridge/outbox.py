@@ -37,6 +37,7 @@ from bridge.amazon.feeds import (
     PAYMENT_ADJUSTMENT,
     CancelRequest,
     FeedBuildError,
+    FeedReportError,
     ItemAdjustment,
     ProcessingReport,
     RefundRequest,
@@ -330,6 +331,12 @@ def check_feeds(session_factory, store_id: int, amazon, result: OutboxResult, *,
             _later(session_factory, feed_id, rate_scale)
             result.pending += 1
             continue
+        except FeedReportError as exc:  # the actions stay submitted: nothing is settled on a report not read
+            log.warning("store %s: feed %s: %s", store_id, feed_id, exc)
+            _later(session_factory, feed_id, rate_scale, note=f"Amazon's processing report of feed {feed_id} "
+                   f"could not be read: {exc}. It is read again later; the request stays submitted.")
+            result.pending += 1
+            continue
         if not status.done:
             _later(session_factory, feed_id, rate_scale)
             result.pending += 1
@@ -339,11 +346,14 @@ def check_feeds(session_factory, store_id: int, amazon, result: OutboxResult, *,
         result.rejected += rejected
 
 
-def _later(session_factory, feed_id: str, rate_scale: float) -> None:
+def _later(session_factory, feed_id: str, rate_scale: float, *, note: str | None = None) -> None:
+    """Look at the feed again after CHECK_DELAY; `note` goes into each order's history."""
     with session_factory() as session:
         for action in session.scalars(select(OutboundAction).where(
                 OutboundAction.feed_id == feed_id, OutboundAction.state == ActionState.SUBMITTED.value)):
             action.next_attempt_at = utcnow() + _delay(CHECK_DELAY, rate_scale)
+            if note:
+                add_event(action.order, f"{action.kind}_retry", note)
         session.commit()
 
 

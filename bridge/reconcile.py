@@ -22,12 +22,12 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from bridge.importer.rules import decide
+from bridge.domain import ImportState
+from bridge.import_rules import decide
 from bridge.magento.search import SearchCriteria
 from bridge.runtime import Runtime
 from bridge.storage.models import (
     AmazonOrderRecord,
-    ImportState,
     ReconcileFinding,
     ReconcileRun,
     Store,

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.amazon.errors import AmazonError
+from bridge.domain import ImportState
 from bridge.errors import RetryLater, is_transient
 from bridge.importer.pipeline import OrderImporter
 from bridge.lease import Lease
@@ -26,7 +27,7 @@ from bridge.order_settings import StockHandling
 from bridge.outage import AmazonOutage, clear_outage, record_outage
 from bridge.runtime import Runtime
 from bridge.stock import StockLocks, reconcile_reservations, return_order_stock
-from bridge.storage.models import AmazonOrderRecord, ImportState, Store, SyncRun, utcnow
+from bridge.storage.models import AmazonOrderRecord, Store, SyncRun, utcnow
 from bridge.storage.orders import due_for_import
 from bridge.storage.stores import order_settings
 from bridge.sync import pull_changes
@@ -271,4 +272,15 @@ def import_counts(session, store_id: int | None = None, amazon_order_ids: list[s
         chunk = amazon_order_ids[start : start + 500]
         for state, n in session.execute(base.where(AmazonOrderRecord.amazon_order_id.in_(chunk))).all():
             counts[state] = counts.get(state, 0) + n
+    return counts
+
+
+def import_counts_by_store(session) -> dict[int, dict[str, int]]:
+    """`import_counts` of every store in one query: {store id: {state: count}} (stores without orders absent)."""
+    counts: dict[int, dict[str, int]] = {}
+    for store_id, state, n in session.execute(
+        select(AmazonOrderRecord.store_id, AmazonOrderRecord.import_state, func.count())
+        .group_by(AmazonOrderRecord.store_id, AmazonOrderRecord.import_state)
+    ):
+        counts.setdefault(store_id, {})[state] = n
     return counts

@@ -64,13 +64,7 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
     else:
         from jobs import queues
 
-        def dispatch(ids: list[str]) -> None:
-            for amazon_order_id in ids:
-                queues.enqueue_import(rt.redis, store_id, amazon_order_id)
-
-        def dispatch_changes(ids: list[str]) -> None:
-            for amazon_order_id in ids:
-                queues.enqueue_follow(rt.redis, store_id, amazon_order_id)
+        dispatch, dispatch_changes = queues.sync_dispatchers(rt.redis, store_id)
 
     try:
         result = sync_store(rt, store_id, dispatch=dispatch, importer=importer,

@@ -91,7 +91,8 @@ def retry(ctx: click.Context, store_ref: str, errors_only: bool) -> None:
     """Queue the store's orders in error (and, without --errors, the queued ones) for import now."""
     from sqlalchemy import select
 
-    from bridge.storage.models import AmazonOrderRecord, ImportState
+    from bridge.domain import ImportState
+    from bridge.storage.models import AmazonOrderRecord
     from bridge.storage.orders import add_event
     from jobs import queues
 

@@ -6,6 +6,7 @@ queued twice while the first is still pending is one job, not two.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from redis import Redis
@@ -166,6 +167,22 @@ def enqueue_follow(connection: Redis, store_id: int, amazon_order_id: str) -> Jo
         timeout=600,
         retry=IMPORT_RETRY,
     )
+
+
+def sync_dispatchers(
+    connection: Redis, store_id: int
+) -> tuple[Callable[[list[str]], None], Callable[[list[str]], None]]:
+    """What a sync hands its orders to: (one import job per order due, one follow job per changed order)."""
+
+    def dispatch(amazon_order_ids: list[str]) -> None:
+        for amazon_order_id in amazon_order_ids:
+            enqueue_import(connection, store_id, amazon_order_id)
+
+    def dispatch_changes(amazon_order_ids: list[str]) -> None:
+        for amazon_order_id in amazon_order_ids:
+            enqueue_follow(connection, store_id, amazon_order_id)
+
+    return dispatch, dispatch_changes
 
 
 def enqueue_actions(connection: Redis, store_id: int) -> Job | None:

@@ -42,10 +42,11 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bridge.domain import ImportState
 from bridge.outage import backing_off, current_outage, retry_queued
 from bridge.runtime import Runtime
 from bridge.service import sync_wanted
-from bridge.storage.models import AmazonOrderRecord, ImportState, Store
+from bridge.storage.models import AmazonOrderRecord, Store
 from bridge.storage.stores import order_settings
 from jobs import queues
 from jobs.ops_tasks import enqueue_daily_reconcile

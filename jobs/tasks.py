@@ -19,15 +19,7 @@ log = logging.getLogger(__name__)
 def sync_store(store_id: int) -> dict:
     """Pull one store's Amazon changes and enqueue an import job per order that is due."""
     rt = runtime()
-
-    def dispatch(amazon_order_ids: list[str]) -> None:
-        for amazon_order_id in amazon_order_ids:
-            queues.enqueue_import(rt.redis, store_id, amazon_order_id)
-
-    def dispatch_changes(amazon_order_ids: list[str]) -> None:
-        for amazon_order_id in amazon_order_ids:
-            queues.enqueue_follow(rt.redis, store_id, amazon_order_id)
-
+    dispatch, dispatch_changes = queues.sync_dispatchers(rt.redis, store_id)
     try:
         result = run_store_sync(rt, store_id, dispatch=dispatch, dispatch_changes=dispatch_changes)
     except SyncBusy as exc:

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -180,101 +180,22 @@ def demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port
 
 
 def _demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_port, redis_port, redis_url, timeout):
-    from bridge.runtime import Runtime
-    from bridge.service import import_counts
-    from bridge.storage.migrate import upgrade
-    from bridge.storage.stores import create_store
-    from jobs import queues
-    from sandbox.amazon.generator import generate_catalog, generate_orders
-    from sandbox.amazon.testing import start_amazon_twin
-    from sandbox.magento.testing import start_magento_twin
-    from sandbox.server import ServerThread
-
+    """Start everything, seed it, let the bridge import, say what happened; stop everything on the way out."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the twins' request log would drown the story
     work = Path(workdir).resolve()
     prepare_workdir(work)
-    processes: list[subprocess.Popen] = []
-    cleanup: list = []
+    started = _Started()
     try:
-        click.echo("Starting the Magento and Amazon twins...")
-        magento = start_magento_twin(port=_port(magento_port))
-        cleanup.append(magento.stop)
-        amazon = start_amazon_twin(port=_port(amazon_port))
-        cleanup.append(amazon.stop)
-        redis_info = demo_redis(work, redis_url, redis_port)
-        cleanup.append(redis_info.stop)
-        click.echo(f"Redis: {redis_info.description}")
-
+        magento, amazon, redis_info = _start_twins(started, work, magento_port, amazon_port, redis_port, redis_url)
         admin_server_port = _port(admin_port)
-        admin_url = f"http://127.0.0.1:{admin_server_port}"
-        config_path = work / "config.toml"
-        write_config(config_path, database_url=f"sqlite:///{work / 'bridge.sqlite3'}", redis_url=redis_info.url,
-                     magento_url=magento.url, amazon_url=amazon.url, admin_url=admin_url)
-        env = dict(os.environ)
-        env.update({
-            "AMAZON_BRIDGE_CONFIG": str(config_path),
-            "MAGENTO_CONSUMER_KEY": magento.config.consumer_key,
-            "MAGENTO_CONSUMER_SECRET": magento.config.consumer_secret,
-            "MAGENTO_ACCESS_TOKEN": magento.config.access_token,
-            "MAGENTO_ACCESS_TOKEN_SECRET": magento.config.access_token_secret,
-            "AMAZON_LWA_CLIENT_ID": amazon.config.client_id,
-            "AMAZON_LWA_CLIENT_SECRET": amazon.config.client_secret,
-            REFRESH_TOKEN_ENV: amazon.refresh_token,
-            "AMAZON_BRIDGE_SECRET_KEY": env.get("AMAZON_BRIDGE_SECRET_KEY") or secrets.token_hex(32),
-        })
-        os.environ.update(env)
-        runtime = Runtime.from_config(str(config_path))
-        upgrade(runtime.db.engine)
-
-        catalog = generate_catalog(seed, 30)
-        out_of_stock = {catalog[-1].sku}
-        orders = generate_orders(order_count, seed, catalog, marketplaces=("US",), unknown_sku_rate=0.04)
-        seed_magento(magento, catalog, out_of_stock=out_of_stock)
-        amazon.seed_orders(orders)
-        amazon.advance_clock(180)  # Amazon lists an update only once it is two minutes old
-        purchase_dates = sorted(datetime.fromisoformat(o["createdTime"].replace("Z", "+00:00")) for o in orders)
-        import_from = purchase_dates[len(purchase_dates) // 20] if purchase_dates else datetime.now(UTC)
-        with runtime.db.session() as session:
-            store = create_store(
-                session, code="us", name="Demo US store", seller_id=amazon.seller_id,
-                marketplace_id=MARKETPLACE_US, refresh_token_env=REFRESH_TOKEN_ENV, import_from=import_from,
-            )
-            store.connected_at = import_from
-            store_ids = [store.id]
-        click.echo(f"Seeded {len(catalog)} products in Magento and {len(orders)} orders in Amazon "
-                   f"(a few with unknown SKUs, one product out of stock).")
-
+        runtime, env = _configure_bridge(work, magento, amazon, redis_info, f"http://127.0.0.1:{admin_server_port}")
+        store_ids = _seed(runtime, magento, amazon, order_count, seed)
         password = secrets.token_urlsafe(12)  # generated per run: no default password anywhere
-        _create_demo_admin(runtime, password)
-        admin_app = _admin_app(runtime)
-        if admin_app is not None:
-            admin = ServerThread(admin_app, port=admin_server_port).start()
-            cleanup.append(admin.stop)
-            admin_url = admin.url
-
-        logs = work / "logs"
-        logs.mkdir()
-        processes.append(spawn(["worker", "--name", f"demo-worker-{os.getpid()}"], env, logs / "worker.log"))
-        processes.append(spawn(["scheduler", "--poll", "2"], env, logs / "scheduler.log"))
-        for store_id in store_ids:
-            queues.enqueue_sync(runtime.redis, store_id)
-        click.echo("Worker and scheduler started; first sync queued.")
+        admin_url = _start_admin(started, runtime, password, admin_server_port)
+        logs = _start_bridge(started, work, env, runtime, store_ids)
 
         finished = wait_for_imports(runtime, store_ids, timeout)
-        with runtime.db.session() as session:
-            counts = import_counts(session)
-            example = session.execute(
-                _imported_example_query()
-            ).first()
-        click.echo("")
-        click.echo("What happened:")
-        for state in ("imported", "error", "queued", "waiting", "skipped"):
-            click.echo(f"  {state:9} {counts.get(state, 0)}")
-        click.echo(f"Logs: {logs}")
-        click.echo(f"Admin: {admin_url}  (sign in as 'demo' with password {password})")
-        if example:
-            click.echo(f"A Commerce order in the Magento twin: {magento.url}/admin/sales/order/view/order_id/"
-                       f"{example.magento_entity_id}  (Amazon order {example.amazon_order_id})")
+        counts = _report(runtime, magento.url, logs, admin_url, password)
         if not finished:
             click.echo(f"Imports still running after {timeout}s; see the logs.")
         if not once:
@@ -284,13 +205,140 @@ def _demo(once, order_count, seed, workdir, admin_port, magento_port, amazon_por
         if once and not finished:
             sys.exit(1)
     finally:
+        started.stop_all()
+
+
+@dataclass
+class _Started:
+    """What the demo started: processes, and the stop of each twin and server, undone in reverse."""
+
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    stops: list[Callable[[], object]] = field(default_factory=list)
+
+    def stop_all(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal must not cut the clean-up short
             signal.signal(sig, signal.SIG_IGN)
-        for process in processes:
+        for process in self.processes:
             _stop(process)
-        for stop in reversed(cleanup):
+        for stop in reversed(self.stops):
             with contextlib.suppress(Exception):  # best effort on the way out
                 stop()
+
+
+def _start_twins(started: _Started, work: Path, magento_port: int, amazon_port: int, redis_port: int,
+                 redis_url: str | None):
+    """The Magento and Amazon twins over HTTP, and the demo's Redis."""
+    from sandbox.amazon.testing import start_amazon_twin
+    from sandbox.magento.testing import start_magento_twin
+
+    click.echo("Starting the Magento and Amazon twins...")
+    magento = start_magento_twin(port=_port(magento_port))
+    started.stops.append(magento.stop)
+    amazon = start_amazon_twin(port=_port(amazon_port))
+    started.stops.append(amazon.stop)
+    redis_info = demo_redis(work, redis_url, redis_port)
+    started.stops.append(redis_info.stop)
+    click.echo(f"Redis: {redis_info.description}")
+    return magento, amazon, redis_info
+
+
+def _configure_bridge(work: Path, magento, amazon, redis_info: DemoRedis, admin_url: str):
+    """config.toml and the credentials' environment (for this process and the ones it spawns), a migrated
+    database; returns (runtime, environment)."""
+    from bridge.runtime import Runtime
+    from bridge.storage.migrate import upgrade
+
+    config_path = work / "config.toml"
+    write_config(config_path, database_url=f"sqlite:///{work / 'bridge.sqlite3'}", redis_url=redis_info.url,
+                 magento_url=magento.url, amazon_url=amazon.url, admin_url=admin_url)
+    env = dict(os.environ)
+    env.update({
+        "AMAZON_BRIDGE_CONFIG": str(config_path),
+        "MAGENTO_CONSUMER_KEY": magento.config.consumer_key,
+        "MAGENTO_CONSUMER_SECRET": magento.config.consumer_secret,
+        "MAGENTO_ACCESS_TOKEN": magento.config.access_token,
+        "MAGENTO_ACCESS_TOKEN_SECRET": magento.config.access_token_secret,
+        "AMAZON_LWA_CLIENT_ID": amazon.config.client_id,
+        "AMAZON_LWA_CLIENT_SECRET": amazon.config.client_secret,
+        REFRESH_TOKEN_ENV: amazon.refresh_token,
+        "AMAZON_BRIDGE_SECRET_KEY": env.get("AMAZON_BRIDGE_SECRET_KEY") or secrets.token_hex(32),
+    })
+    os.environ.update(env)
+    runtime = Runtime.from_config(str(config_path))
+    upgrade(runtime.db.engine)
+    return runtime, env
+
+
+def _seed(runtime, magento, amazon, order_count: int, seed: int) -> list[int]:
+    """A generated catalog in Magento, generated orders in Amazon, and the store that connects them (its
+    *import from* date leaves the oldest few orders listed only); returns the store ids."""
+    from bridge.storage.stores import create_store
+    from sandbox.amazon.generator import generate_catalog, generate_orders
+
+    catalog = generate_catalog(seed, 30)
+    out_of_stock = {catalog[-1].sku}
+    orders = generate_orders(order_count, seed, catalog, marketplaces=("US",), unknown_sku_rate=0.04)
+    seed_magento(magento, catalog, out_of_stock=out_of_stock)
+    amazon.seed_orders(orders)
+    amazon.advance_clock(180)  # Amazon lists an update only once it is two minutes old
+    purchase_dates = sorted(datetime.fromisoformat(o["createdTime"].replace("Z", "+00:00")) for o in orders)
+    import_from = purchase_dates[len(purchase_dates) // 20] if purchase_dates else datetime.now(UTC)
+    with runtime.db.session() as session:
+        store = create_store(
+            session, code="us", name="Demo US store", seller_id=amazon.seller_id,
+            marketplace_id=MARKETPLACE_US, refresh_token_env=REFRESH_TOKEN_ENV, import_from=import_from,
+        )
+        store.connected_at = import_from
+        store_ids = [store.id]
+    click.echo(f"Seeded {len(catalog)} products in Magento and {len(orders)} orders in Amazon "
+               f"(a few with unknown SKUs, one product out of stock).")
+    return store_ids
+
+
+def _start_admin(started: _Started, runtime, password: str, port: int) -> str:
+    """The admin app on `port`, with a user `demo`; returns the admin's URL."""
+    from sandbox.server import ServerThread
+
+    _create_demo_admin(runtime, password)
+    admin_app = _admin_app(runtime)
+    if admin_app is None:
+        return f"http://127.0.0.1:{port}"
+    admin = ServerThread(admin_app, port=port).start()
+    started.stops.append(admin.stop)
+    return admin.url
+
+
+def _start_bridge(started: _Started, work: Path, env: dict[str, str], runtime, store_ids: list[int]) -> Path:
+    """A worker and a scheduler as real processes, and the first sync of each store; returns the logs folder."""
+    from jobs import queues
+
+    logs = work / "logs"
+    logs.mkdir()
+    started.processes.append(spawn(["worker", "--name", f"demo-worker-{os.getpid()}"], env, logs / "worker.log"))
+    started.processes.append(spawn(["scheduler", "--poll", "2"], env, logs / "scheduler.log"))
+    for store_id in store_ids:
+        queues.enqueue_sync(runtime.redis, store_id)
+    click.echo("Worker and scheduler started; first sync queued.")
+    return logs
+
+
+def _report(runtime, magento_url: str, logs: Path, admin_url: str, password: str) -> dict[str, int]:
+    """What happened and where to look; returns the import-state counts."""
+    from bridge.service import import_counts
+
+    with runtime.db.session() as session:
+        counts = import_counts(session)
+        example = session.execute(_imported_example_query()).first()
+    click.echo("")
+    click.echo("What happened:")
+    for state in ("imported", "error", "queued", "waiting", "skipped"):
+        click.echo(f"  {state:9} {counts.get(state, 0)}")
+    click.echo(f"Logs: {logs}")
+    click.echo(f"Admin: {admin_url}  (sign in as 'demo' with password {password})")
+    if example:
+        click.echo(f"A Commerce order in the Magento twin: {magento_url}/admin/sales/order/view/order_id/"
+                   f"{example.magento_entity_id}  (Amazon order {example.amazon_order_id})")
+    return counts
 
 
 def summary_line(counts: dict[str, int]) -> str:

@@ -493,23 +493,6 @@ def test_workers_starting_together_ask_lwa_once(twin, prefix):
     assert sum(c.token_cache.requests_made for c in clients) == 1
 
 
-def test_v0_reads_agree_with_v2026(twin, prefix):
-    seeded = _seed(twin, 6)
-    client = _client(twin, prefix)
-    for raw in seeded:
-        if raw["fulfillment"]["fulfillmentStatus"] == "PENDING":
-            continue  # v0 omits prices of Pending orders
-        v0, raw_v0, items = client.get_order_v0(raw["orderId"])
-        v2026 = client.get_order(raw["orderId"])
-        assert raw_v0["AmazonOrderId"] == raw["orderId"] and len(items) == len(raw["orderItems"])
-        assert (v0.status, v0.fulfillment_channel, v0.currency) == (
-            v2026.status, v2026.fulfillment_channel, v2026.currency,
-        )  # fmt: skip
-        assert v0.order_total == v2026.order_total
-        assert sorted(i.seller_sku for i in v0.items) == sorted(i.seller_sku for i in v2026.items)
-    assert twin.stats()["calls"]["getOrderItems"] >= 1
-
-
 def test_a_non_idempotent_call_is_not_repeated_after_the_request_went_out(twin, prefix):
     import urllib3
 

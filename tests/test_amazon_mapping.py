@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bridge.amazon.errors import AmazonDataError
-from bridge.amazon.mapping import order_from_v0, order_from_v2026
+from bridge.amazon.mapping import order_from_v2026
 from bridge.domain import Address, AmazonStatus, FulfillmentChannel
 
 # Amazon's model JSON, shipped unmodified with the Amazon twin.
@@ -389,78 +389,6 @@ def test_generated_orders_map_with_exact_totals():
     for raw in orders:
         order = order_from_v2026(raw)
         assert order.items_total == order.order_total, order.amazon_order_id
-
-
-# ------------------------------------------------------------------------------------------------- v0
-
-
-def _v0():
-    orders = {}
-    for ex in _examples("ordersV0.json", "/orders/v0/orders"):
-        for o in ex["response"]["payload"]["Orders"]:
-            orders[o["AmazonOrderId"]] = o
-    for ex in _examples("ordersV0.json", "/orders/v0/orders/{orderId}"):
-        orders[ex["response"]["payload"]["AmazonOrderId"]] = ex["response"]["payload"]
-    (items_ex,) = _examples("ordersV0.json", "/orders/v0/orders/{orderId}/orderItems")
-    (address_ex,) = _examples("ordersV0.json", "/orders/v0/orders/{orderId}/address")
-    (buyer_ex,) = _examples("ordersV0.json", "/orders/v0/orders/{orderId}/buyerInfo")
-    return orders, items_ex["response"]["payload"], address_ex["response"]["payload"], buyer_ex["response"]["payload"]
-
-
-def test_v0_examples_map():
-    orders, items, address, buyer = _v0()
-    assert set(orders) == {"902-1845936-5435065", "902-8745147-1934268", "902-3159896-1390916", "921-3175655-0452641"}
-    order = order_from_v0(orders["902-1845936-5435065"], items["OrderItems"], address=address, buyer_info=buyer)
-    assert order.status is AmazonStatus.UNSHIPPED and order.fulfillment_channel is FulfillmentChannel.MFN
-    assert order.order_total == Decimal("11.01") == order.items_total
-    (item,) = order.items
-    assert (item.item_price, item.item_tax, item.unit_price) == (Decimal("10.00"), Decimal("1.01"), Decimal("10.00"))
-    assert item.asin == "B00551Q3CS" and item.seller_sku == "NABetaASINB00551Q3CS"
-    assert item.buyer_requested_cancel and item.cancel_reason == "Found cheaper somewhere else."
-    assert order.buyer_email == "fzyrv6gwkhbb15c@example.com"
-    assert order.shipping_address.city == "SEATTLE" and order.shipping_address.address_type == "COMMERCIAL"
-    assert order.ship_service_level == "STANDARD"
-    assert order.purchase_date == datetime(1970, 1, 19, 3, 58, 30, tzinfo=UTC)  # the fixture's odd dates
-
-    pending = order_from_v0(orders["902-3159896-1390916"], [])
-    assert pending.status is AmazonStatus.PENDING and pending.currency == "USD" and pending.order_total == 0
-
-    iba = order_from_v0(orders["921-3175655-0452641"], [])
-    assert iba.fulfillment_channel is FulfillmentChannel.AFN and iba.status is AmazonStatus.SHIPPED
-    assert iba.is_business and iba.currency == "EUR" and iba.order_total == Decimal("100.00")
-    assert iba.purchase_date == datetime(2019, 5, 7, 15, 42, 57, 58000, tzinfo=UTC)
-    assert iba.shipping_address is None  # DefaultShipFromLocationAddress is the seller's, not the buyer's
-
-
-def test_v0_money_fields_and_malformed_items():
-    orders, items, _address, _buyer = _v0()
-    item = dict(items["OrderItems"][0])
-    item.update(
-        QuantityOrdered=2,
-        ShippingPrice={"CurrencyCode": "USD", "Amount": "4.00"},
-        ShippingDiscount={"CurrencyCode": "USD", "Amount": "-4.00"},
-        CODFee={"CurrencyCode": "USD", "Amount": "2.00"},
-        PromotionIds=["P1"],
-        ShipmentServiceLevelCategory="SecondDay",
-    )
-    order = order_from_v0(
-        {
-            **orders["902-1845936-5435065"],
-            "ShipmentServiceLevelCategory": "SecondDay",
-            "OrderStatus": "InvoiceUnconfirmed",
-        },
-        [item],
-    )
-    (mapped,) = order.items
-    assert mapped.unit_price == Decimal("5.00") and mapped.shipping_discount == Decimal("4.00")
-    assert mapped.other_charges == Decimal("2.00") and mapped.promotion_ids == ("P1",)
-    assert order.ship_service_level == "SECOND_DAY" and order.status is AmazonStatus.SHIPPED
-    broken = dict(item)
-    broken["ItemTax"] = {"CurrencyCode": "USD", "Amount": "one dollar"}
-    with pytest.raises(AmazonDataError, match=r"902-1845936-5435065.*OrderItems\[0\]\.ItemTax\.Amount"):
-        order_from_v0(orders["902-1845936-5435065"], [broken])
-    with pytest.raises(AmazonDataError, match="OrderStatus"):
-        order_from_v0({**orders["902-1845936-5435065"], "OrderStatus": "Lost"}, [item])
 
 
 def test_an_order_naming_one_item_id_twice_is_unreadable_not_a_stopped_batch():

@@ -15,6 +15,7 @@ import sqlalchemy.exc
 from bridge.amazon.errors import AmazonAuthError, AmazonDataError, AmazonServerError, AmazonThrottled
 from bridge.backfill import RangeRefused
 from bridge.config import ConfigError
+from bridge.domain import ImportState
 from bridge.errors import BridgeError, Disposition, disposition
 from bridge.importer.order_builder import OrderBuildError
 from bridge.importer.pipeline import CreateInDoubt, ImportDeferred
@@ -29,7 +30,6 @@ from bridge.magento.errors import (
 )
 from bridge.service import make_importer
 from bridge.stock import StockBusy
-from bridge.storage.models import ImportState
 from tests.harness import make_bridge, v2026_order
 
 RETRY, PERSON = Disposition.RETRY_LATER, Disposition.NEEDS_PERSON

@@ -16,10 +16,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from bridge.domain import ImportState
 from bridge.importer.pipeline import OrderImporter
 from bridge.magento.client import MagentoClient
 from bridge.service import give_back_stock, make_importer, stock_locks
-from bridge.storage.models import AmazonOrderRecord, ImportState, StockMove, utcnow
+from bridge.storage.models import AmazonOrderRecord, StockMove, utcnow
 from tests.harness import line, make_bridge, v2026_order
 from tests.test_import_pipeline import _NoImport, source_quantity
 

@@ -13,9 +13,10 @@ import requests
 from sqlalchemy import select
 
 from bridge.amazon.mapping import order_from_v2026
+from bridge.domain import ImportState
 from bridge.importer.pipeline import ImportDeferred
 from bridge.service import make_importer
-from bridge.storage.models import AmazonOrderRecord, ImportState, SkuMapping, SyncRun
+from bridge.storage.models import AmazonOrderRecord, SkuMapping, SyncRun
 from sandbox.amazon.generator import generate_catalog, generate_orders
 from tests.harness import line, make_bridge, v2026_order
 

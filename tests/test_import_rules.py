@@ -9,9 +9,9 @@ import pytest
 
 from bridge.domain import AmazonStatus as S
 from bridge.domain import FulfillmentChannel as C
-from bridge.importer.rules import decide
+from bridge.domain import ImportState as I
+from bridge.import_rules import decide
 from bridge.order_settings import OrderSettings
-from bridge.storage.models import ImportState as I
 from tests.factories import T0, make_order
 
 SETTINGS = OrderSettings(import_from=T0 - timedelta(days=1))

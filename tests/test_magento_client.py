@@ -18,6 +18,7 @@ import requests
 from bridge.config import MagentoSettings
 from bridge.domain import Address, AmazonOrder, AmazonOrderItem, AmazonStatus, FulfillmentChannel
 from bridge.importer.order_builder import build_order_payload
+from bridge.importer.regions import regions_for
 from bridge.links import OrderLinks
 from bridge.magento import (
     Filter,
@@ -149,7 +150,7 @@ def payload_for(client: MagentoClient, order: AmazonOrder, settings: OrderSettin
         store=client.store_view("default"),
         products=client.products_by_skus(skus),
         sku_map=lambda s: s,
-        region_ids=client.region_resolver("US"),
+        region_ids=regions_for(client, "US"),
         links=LINKS,
     )
 
@@ -420,12 +421,12 @@ def test_customers_are_found_by_email_within_a_website(client, fresh):
 
 
 def test_region_resolver_and_country_cache(client, fresh):
-    resolver = client.region_resolver("US")
+    resolver = regions_for(client, "US")
     assert resolver.find("US", "Texas").id == 57
-    assert client.region_resolver("us").find("US", "TX").id == 57
+    assert regions_for(client, "us").find("US", "TX").id == 57
     assert stats(fresh) == {"GET /V1/directory/countries/:countryId": 1}
-    assert client.region_resolver("BR").find("BR", "SP") is None  # not in this store's directory
-    everything = client.region_resolver()
+    assert regions_for(client, "BR").find("BR", "SP") is None  # not in this store's directory
+    everything = regions_for(client)
     assert everything.find("DE", "Bayern").code == "BAY"
 
 

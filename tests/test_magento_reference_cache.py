@@ -8,6 +8,7 @@ import pytest
 import redis as redis_lib
 
 from bridge.config import MagentoSettings
+from bridge.importer.regions import regions_for
 from bridge.magento.cache import ReferenceCache
 from bridge.magento.client import MagentoClient
 
@@ -24,12 +25,12 @@ def test_a_second_client_reads_store_views_and_directory_from_the_shared_cache(s
     cache = ReferenceCache(redis_conn, namespace=settings.base_url)
     first = MagentoClient(settings, store_code="default", reference_cache=cache)
     view = first.store_view("default")
-    first.region_resolver("US")
+    regions_for(first, "US")
     assert first.call_count >= 3
 
     second = MagentoClient(settings, store_code="default", reference_cache=cache)  # a new work-horse
     assert second.store_view("default") == view
-    assert second.region_resolver("US").find("US", "California").id == 12
+    assert regions_for(second, "US").find("US", "California").id == 12
     assert second.call_count == 0
 
 

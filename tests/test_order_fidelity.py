@@ -288,28 +288,7 @@ def test_magento_tells_whether_gift_messages_are_allowed_and_refuses_them_after_
     assert dead.gift_messages_allowed("default") is False  # no answer: the comment path, never a failure
 
 
-# -- mapping: v0 spelling and bad input ---------------------------------------------------------------------
-
-
-def test_v0_orders_carry_the_same_facts():
-    from bridge.amazon.mapping import order_from_v0
-    from tests.test_amazon_mapping import _v0
-
-    orders, items, address, buyer = _v0()
-    raw = {**orders["902-1845936-5435065"], "ReplacedOrderId": "902-0000000-0000001", "IsReplacementOrder": "true",
-           "EarliestDeliveryDate": "2026-11-24T00:00:00Z", "LatestDeliveryDate": "2026-11-27T23:59:59Z"}
-    item = {**items["OrderItems"][0], "TaxCollection": {"Model": "MarketplaceFacilitator",
-                                                         "ResponsibleParty": "Amazon Services, Inc."},
-            "BuyerInfo": {"GiftMessageText": "Enjoy", "GiftWrapLevel": "Classic"}}
-
-    order = order_from_v0(raw, [item], address=address, buyer_info=buyer)
-
-    assert order.replaced_order_id == "902-0000000-0000001" and order.is_replacement
-    assert order.latest_delivery_date is not None and order.latest_delivery_date.day == 27
-    [mapped] = order.items
-    assert mapped.tax_collection is not None and mapped.tax_collection.by_marketplace
-    assert mapped.facilitator_tax == mapped.item_tax == D("1.01")
-    assert (mapped.gift_message, mapped.gift_wrap_level) == ("Enjoy", "Classic")
+# -- mapping: bad input -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("mutate", "path"), [

@@ -433,3 +433,28 @@ def test_amazon_down_retries_with_one_history_row_then_gives_up(shop):
     assert sum(e.count for e in retries) == MAX_ATTEMPTS - 1
     assert len(retries) == len({e.message for e in retries}) < MAX_ATTEMPTS - 1
     assert feeds(shop) == []
+
+
+def test_a_hostile_processing_report_is_refused_and_the_cancel_stays_submitted_until_a_good_one(shop, caplog):
+    from tests.test_processing_reports import BILLION_LAUGHS
+
+    imported(shop, v2026_order("111-0000090-0000001"))
+    request_cancel(shop, "111-0000090-0000001", "NoInventory")
+    process(shop)
+    shop.amazon.advance_clock(200)  # Amazon has processed the feed
+    with shop.runtime.db.session() as session:  # and the report is due for a look now
+        for action in session.scalars(select(OutboundAction)):
+            action.next_attempt_at = None
+    hostile = amazon_client(shop)
+    hostile.get_feed_document = lambda _document_id: BILLION_LAUGHS  # what a tampered report would be
+
+    result = process(shop, hostile)
+
+    assert result.pending == 1 and result.accepted == 0  # no exception: the job ends normally
+    action = actions(shop, "cancel")[0]
+    assert action.state == ActionState.SUBMITTED.value and action.feed_id  # nothing settled, nothing lost
+    assert "processing report refused: it declares a DTD" in caplog.text
+    assert any("could not be read" in e.message and "stays submitted" in e.message
+               for e in shop.record("111-0000090-0000001").events)
+    settle(shop)  # the real report, read later, settles it
+    assert actions(shop, "cancel")[0].state == ActionState.ACCEPTED.value

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bridge.config import DatabaseSettings
-from bridge.domain import AmazonStatus
+from bridge.domain import AmazonStatus, ImportState
 from bridge.importer.pipeline import OrderImporter
 from bridge.storage.db import Database
 from bridge.storage.migrate import upgrade
-from bridge.storage.models import AmazonOrderRecord, ImportState, OrderEvent, Store
+from bridge.storage.models import AmazonOrderRecord, OrderEvent, Store
 from bridge.storage.orders import upsert_orders
 from bridge.storage.stores import create_store, order_settings
 from tests.factories import T0, make_order

@@ -50,7 +50,7 @@ from bridge.amazon.errors import (
     AmazonThrottled,
 )
 from bridge.amazon.feeds import XML_CONTENT_TYPE, ProcessingReport, parse_processing_report
-from bridge.amazon.mapping import maybe_amazon_datetime, order_from_v0, order_from_v2026
+from bridge.amazon.mapping import maybe_amazon_datetime, order_from_v2026
 from bridge.amazon.throttle import RedisThrottle
 from bridge.config import AmazonSettings
 from bridge.domain import AmazonOrder
@@ -598,41 +598,6 @@ class AmazonClient:
 
     def get_order(self, order_id: str, **kwargs: Any) -> AmazonOrder:
         return self.get_order_with_raw(order_id, **kwargs)[0]
-
-    # -- Orders API v0 ------------------------------------------------------------------------------------
-
-    def get_order_v0(self, order_id: str) -> tuple[AmazonOrder, dict[str, Any], list[dict[str, Any]]]:
-        """v0 getOrder + getOrderItems (all pages) -> (order, raw order, raw items). For comparisons and
-        stores still on v0; v0 reads are removed 2027-03-27 and v2026 `get_order` is the normal path."""
-        body = self._call(
-            "getOrderV0",
-            lambda api: OrdersV0Api(api).get_order_with_http_info(
-                order_id, _preload_content=False, _request_timeout=self._timeout()
-            ),
-            context=order_id,
-        ).body
-        raw = (body or {}).get("payload") if isinstance(body, dict) else None
-        if not isinstance(raw, dict):
-            raise AmazonDataError(order_id, "payload", "v0 getOrder answered without a payload")
-        items: list[dict[str, Any]] = []
-        next_token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"next_token": next_token} if next_token else {}
-            page = self._call(
-                "getOrderItems",
-                lambda api, kwargs=kwargs: OrdersV0Api(api).get_order_items_with_http_info(
-                    order_id, _preload_content=False, _request_timeout=self._timeout(), **kwargs
-                ),
-                context=order_id,
-            ).body
-            payload = (page or {}).get("payload") if isinstance(page, dict) else None
-            if not isinstance(payload, dict):
-                raise AmazonDataError(order_id, "payload", "v0 getOrderItems answered without a payload")
-            items.extend(i for i in payload.get("OrderItems") or [] if isinstance(i, dict))
-            next_token = payload.get("NextToken")
-            if not next_token:
-                break
-        return order_from_v0(raw, items), jsonable(raw), jsonable(items)
 
     # -- Orders API v0: shipment confirmation ---------------------------------------------------------
 

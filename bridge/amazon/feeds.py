@@ -3,8 +3,8 @@
 Cancels go as `POST_ORDER_ACKNOWLEDGEMENT_DATA` (StatusCode Failure + CancelReason per item) and refunds
 as `POST_PAYMENT_ADJUSTMENT_DATA`, because neither Orders API version has a REST operation for them
 (sp-api.md §3.1, §3.3). Documents are built with ElementTree, so every value is XML-escaped; money is
-formatted from Decimal, never float. Reports are parsed with ElementTree after refusing any DTD, so a
-hostile or broken report cannot expand entities.
+formatted from Decimal, never float. Reports are parsed with `defusedxml`, which refuses any DTD, entity
+or external reference, so a hostile or broken report cannot expand entities or read files.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as parse_untrusted_xml
 
 from bridge.domain import CANCEL_REASONS
 from bridge.errors import BridgeError
@@ -59,7 +62,7 @@ class FeedBuildError(BridgeError):
 
 
 class FeedReportError(BridgeError):
-    """The processing report is not the XML Amazon documents (or carries a DTD)."""
+    """The processing report is not the XML Amazon documents (or declares a DTD, an entity or an external reference)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,12 +222,15 @@ def _int(element: ET.Element | None, path: str) -> int:
 
 
 def parse_processing_report(data: bytes | str) -> ProcessingReport:
-    """Amazon's XML processing report -> `ProcessingReport`. Refuses DTDs (and so entity tricks)."""
+    """Amazon's XML processing report -> `ProcessingReport`. Refuses DTDs, entities and external references."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if b"<!DOCTYPE" in raw.upper() or b"<!ENTITY" in raw.upper():
-        raise FeedReportError("processing report contains a DTD; refused")
     try:
-        root = ET.fromstring(raw)  # noqa: S314 - DTDs refused above, so no entity expansion
+        root = parse_untrusted_xml(raw, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise FeedReportError(
+            f"processing report refused: it declares a DTD, an entity or an external reference ({exc}), "
+            "which Amazon's reports never do"
+        ) from exc
     except ET.ParseError as exc:
         raise FeedReportError(f"processing report is not well-formed XML: {exc}") from exc
     for element in root.iter():  # tolerate a default namespace by dropping it

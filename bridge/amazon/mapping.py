@@ -1,4 +1,4 @@
-"""Amazon order JSON (Orders API v2026-01-01, or v0) -> the bridge's `AmazonOrder`.
+"""Amazon order JSON (Orders API v2026-01-01) -> the bridge's `AmazonOrder`.
 
 The only place that reads raw Amazon order dicts. Input is the JSON-shaped dict (Amazon's camelCase
 keys) exactly as the API sent it; amounts may be strings (as Amazon sends them), Decimals (JSON parsed
@@ -8,8 +8,8 @@ the field path, so one bad order is parked with a readable message instead of a 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,7 +27,7 @@ from bridge.domain import (
     TrackingPackage,
 )
 
-__all__ = ["AmazonDataError", "order_from_v0", "order_from_v2026", "parse_amazon_datetime", "STATUS_FROM_V2026"]
+__all__ = ["AmazonDataError", "order_from_v2026", "parse_amazon_datetime", "STATUS_FROM_V2026"]
 
 STATUS_FROM_V2026: dict[str, AmazonStatus] = {
     "PENDING": AmazonStatus.PENDING,
@@ -38,10 +38,6 @@ STATUS_FROM_V2026: dict[str, AmazonStatus] = {
     "CANCELLED": AmazonStatus.CANCELED,
     "UNFULFILLABLE": AmazonStatus.UNFULFILLABLE,
 }
-
-STATUS_FROM_V0: dict[str, AmazonStatus] = {s.value: s for s in AmazonStatus}
-# v0-only status: "All items in the order have been shipped", the invoice is not confirmed yet (CN).
-STATUS_FROM_V0["InvoiceUnconfirmed"] = AmazonStatus.SHIPPED
 
 CHANNEL_FROM_V2026 = {"MERCHANT": FulfillmentChannel.MFN, "AMAZON": FulfillmentChannel.AFN}
 
@@ -217,11 +213,6 @@ def _money26(r: _Reader, parent: Mapping[str, Any], key: str, path: str) -> Deci
     return r.money(parent, key, path, amount_key="amount", currency_key="currencyCode")
 
 
-def _money0(r: _Reader, parent: Mapping[str, Any], key: str, path: str) -> Decimal:
-    value = r.money(parent, key, path, amount_key="Amount", currency_key="CurrencyCode")
-    return ZERO if value is None else value
-
-
 # --------------------------------------------------------------------------------------------- v2026
 
 
@@ -250,6 +241,8 @@ def _address26(r: _Reader, data: Mapping[str, Any], path: str) -> Address | None
 
 
 def _item26(r: _Reader, item: Any, path: str, status: AmazonStatus) -> AmazonOrderItem:
+    """One `orderItems[]` entry: identity and product, money (proceeds), shipped quantity, promotions,
+    cancellation and gift options, each read by its own step below."""
     if not isinstance(item, Mapping):
         raise r.fail(path, "expected an object")
     item_id = r.str(item, "orderItemId", f"{path}.orderItemId", required=True)
@@ -261,90 +254,17 @@ def _item26(r: _Reader, item: Any, path: str, status: AmazonStatus) -> AmazonOrd
     unit_price = _money26(
         r, r.obj(product, "price", f"{path}.product.price"), "unitPrice", f"{path}.product.price.unitPrice"
     )
-
-    parts = {
-        key: ZERO
-        for key in (
-            "item",
-            "item_tax",
-            "shipping",
-            "shipping_tax",
-            "promotion",
-            "shipping_discount",
-            "gift_wrap",
-            "gift_wrap_tax",
-            "other",
-        )
-    }
-    proceeds = r.obj(item, "proceeds", f"{path}.proceeds")
-    has_item_breakdown = False
-    for i, bd in enumerate(r.list(proceeds, "breakdowns", f"{path}.proceeds.breakdowns")):
-        bpath = f"{path}.proceeds.breakdowns[{i}]"
-        if not isinstance(bd, Mapping):
-            raise r.fail(bpath, "expected an object")
-        kind = r.str(bd, "type", f"{bpath}.type", required=True)
-        subtotal = _money26(r, bd, "subtotal", f"{bpath}.subtotal")
-        if subtotal is None:
-            raise r.fail(f"{bpath}.subtotal", "missing")
-        detailed: dict[str, Decimal] = {}
-        for j, det in enumerate(r.list(bd, "detailedBreakdowns", f"{bpath}.detailedBreakdowns")):
-            dpath = f"{bpath}.detailedBreakdowns[{j}]"
-            if not isinstance(det, Mapping):
-                raise r.fail(dpath, "expected an object")
-            subtype = r.str(det, "subtype", f"{dpath}.subtype") or "OTHER"
-            value = _money26(r, det, "value", f"{dpath}.value") or ZERO
-            detailed[subtype] = detailed.get(subtype, ZERO) + value
-        if kind == "ITEM":
-            parts["item"] += subtotal
-            has_item_breakdown = True
-        elif kind == "SHIPPING":
-            parts["shipping"] += subtotal
-        elif kind == "GIFT_WRAP":
-            parts["gift_wrap"] += subtotal
-        elif kind in ("COD_FEE", "OTHER"):
-            parts["other"] += subtotal
-        elif kind == "TAX":
-            # The subtotal is the truth; its detailed breakdowns only say where it belongs. Whatever is not
-            # attributed to shipping, gift wrap or other charges is item tax, so the sum always matches.
-            shipping_tax = detailed.get("SHIPPING", ZERO)
-            gift_wrap_tax = detailed.get("GIFT_WRAP", ZERO)
-            other_tax = sum((v for k, v in detailed.items() if k not in ("ITEM", "SHIPPING", "GIFT_WRAP")), ZERO)
-            parts["shipping_tax"] += shipping_tax
-            parts["gift_wrap_tax"] += gift_wrap_tax
-            parts["other"] += other_tax
-            parts["item_tax"] += subtotal - shipping_tax - gift_wrap_tax - other_tax
-        elif kind == "DISCOUNT":
-            # Stored as positive numbers that reduce the total, whatever sign Amazon uses.
-            shipping_discount = abs(detailed.get("SHIPPING", ZERO))
-            parts["shipping_discount"] += shipping_discount
-            parts["promotion"] += abs(subtotal) - shipping_discount
-        else:
-            parts["other"] += subtotal  # a category newer than this code: keep the money, never drop it
-
-    if not has_item_breakdown and unit_price is not None:
-        parts["item"] = unit_price * qty  # proceeds not requested (or Pending): the list price
+    parts = _proceeds26(r, r.obj(item, "proceeds", f"{path}.proceeds"), f"{path}.proceeds")
+    if not parts.has_item_breakdown and unit_price is not None:
+        parts.item = unit_price * qty  # proceeds not requested (or Pending): the list price
     if unit_price is None:
-        unit_price = _unit_price(parts["item"], qty)
+        unit_price = _unit_price(parts.item, qty)
 
     fulfillment = r.obj(item, "fulfillment", f"{path}.fulfillment")
     default_shipped = qty if status is AmazonStatus.SHIPPED else 0
     shipped = r.int(fulfillment, "quantityFulfilled", f"{path}.fulfillment.quantityFulfilled", default=default_shipped)
-
-    promotion_ids = []
-    promotion = r.obj(item, "promotion", f"{path}.promotion")
-    for i, p in enumerate(r.list(promotion, "breakdowns", f"{path}.promotion.breakdowns")):
-        if isinstance(p, Mapping):
-            pid = r.str(p, "promotionId", f"{path}.promotion.breakdowns[{i}].promotionId")
-            if pid:
-                promotion_ids.append(pid)
-
-    cancellation = r.obj(item, "cancellation", f"{path}.cancellation")
-    request = r.obj(cancellation, "cancellationRequest", f"{path}.cancellation.cancellationRequest")
-    execution = r.obj(cancellation, "cancellationExecution", f"{path}.cancellation.cancellationExecution")
-    requester = r.str(request, "requester", f"{path}.cancellation.cancellationRequest.requester")
-    cancel_reason = r.str(request, "cancelReason", f"{path}.cancellation.cancellationRequest.cancelReason") or r.str(
-        execution, "cancelReason", f"{path}.cancellation.cancellationExecution.cancelReason"
-    )
+    promotion_ids = _promotion_ids26(r, item, path)
+    buyer_requested_cancel, cancel_reason = _cancellation26(r, item, path)
     condition = r.obj(product, "condition", f"{path}.product.condition")
     gift = r.obj(r.obj(fulfillment, "packing", f"{path}.fulfillment.packing"), "giftOption",
                  f"{path}.fulfillment.packing.giftOption")
@@ -357,23 +277,121 @@ def _item26(r: _Reader, item: Any, path: str, status: AmazonStatus) -> AmazonOrd
         quantity_ordered=qty,
         quantity_shipped=shipped,
         unit_price=unit_price,
-        item_price=parts["item"],
-        item_tax=parts["item_tax"],
-        shipping_price=parts["shipping"],
-        shipping_tax=parts["shipping_tax"],
-        promotion_discount=parts["promotion"],
-        shipping_discount=parts["shipping_discount"],
-        gift_wrap_price=parts["gift_wrap"],
-        gift_wrap_tax=parts["gift_wrap_tax"],
-        other_charges=parts["other"],
+        item_price=parts.item,
+        item_tax=parts.item_tax,
+        shipping_price=parts.shipping,
+        shipping_tax=parts.shipping_tax,
+        promotion_discount=parts.promotion,
+        shipping_discount=parts.shipping_discount,
+        gift_wrap_price=parts.gift_wrap,
+        gift_wrap_tax=parts.gift_wrap_tax,
+        other_charges=parts.other,
         condition=r.str(condition, "conditionType", f"{path}.product.condition.conditionType"),
-        promotion_ids=tuple(promotion_ids),
-        buyer_requested_cancel=bool(request) and (requester or "BUYER") == "BUYER",
+        promotion_ids=promotion_ids,
+        buyer_requested_cancel=buyer_requested_cancel,
         cancel_reason=cancel_reason,
         tax_collection=_tax_collection26(r, r.obj(item, "tax", f"{path}.tax"), f"{path}.tax"),
         gift_message=r.str(gift, "giftMessage", f"{path}.fulfillment.packing.giftOption.giftMessage"),
         gift_wrap_level=r.str(gift, "giftWrapLevel", f"{path}.fulfillment.packing.giftOption.giftWrapLevel"),
     )
+
+
+@dataclass
+class _Proceeds:
+    """An item's money by where it belongs; discounts are positive numbers that reduce the total."""
+
+    item: Decimal = ZERO
+    item_tax: Decimal = ZERO
+    shipping: Decimal = ZERO
+    shipping_tax: Decimal = ZERO
+    promotion: Decimal = ZERO
+    shipping_discount: Decimal = ZERO
+    gift_wrap: Decimal = ZERO
+    gift_wrap_tax: Decimal = ZERO
+    other: Decimal = ZERO
+    has_item_breakdown: bool = False  # an ITEM breakdown was sent (else the list price is the item's money)
+
+    def add(self, kind: str, subtotal: Decimal, detailed: Mapping[str, Decimal]) -> None:
+        """One `proceeds.breakdowns[]` entry of type `kind`."""
+        if kind == "ITEM":
+            self.item += subtotal
+            self.has_item_breakdown = True
+        elif kind == "SHIPPING":
+            self.shipping += subtotal
+        elif kind == "GIFT_WRAP":
+            self.gift_wrap += subtotal
+        elif kind == "TAX":
+            self._add_tax(subtotal, detailed)
+        elif kind == "DISCOUNT":
+            shipping_discount = abs(detailed.get("SHIPPING", ZERO))  # positive, whatever sign Amazon uses
+            self.shipping_discount += shipping_discount
+            self.promotion += abs(subtotal) - shipping_discount
+        else:  # COD_FEE, OTHER, or a category newer than this code: keep the money, never drop it
+            self.other += subtotal
+
+    def _add_tax(self, subtotal: Decimal, detailed: Mapping[str, Decimal]) -> None:
+        # The subtotal is the truth; its detailed breakdowns only say where it belongs. Whatever is not
+        # attributed to shipping, gift wrap or other charges is item tax, so the sum always matches.
+        shipping_tax = detailed.get("SHIPPING", ZERO)
+        gift_wrap_tax = detailed.get("GIFT_WRAP", ZERO)
+        other_tax = sum((v for k, v in detailed.items() if k not in ("ITEM", "SHIPPING", "GIFT_WRAP")), ZERO)
+        self.shipping_tax += shipping_tax
+        self.gift_wrap_tax += gift_wrap_tax
+        self.other += other_tax
+        self.item_tax += subtotal - shipping_tax - gift_wrap_tax - other_tax
+
+
+def _proceeds26(r: _Reader, proceeds: Mapping[str, Any], path: str) -> _Proceeds:
+    """`proceeds.breakdowns[]` (type, subtotal, detailed breakdowns by subtype) summed by where they belong."""
+    parts = _Proceeds()
+    for i, bd in enumerate(r.list(proceeds, "breakdowns", f"{path}.breakdowns")):
+        bpath = f"{path}.breakdowns[{i}]"
+        if not isinstance(bd, Mapping):
+            raise r.fail(bpath, "expected an object")
+        kind = r.str(bd, "type", f"{bpath}.type", required=True)
+        assert kind is not None
+        subtotal = _money26(r, bd, "subtotal", f"{bpath}.subtotal")
+        if subtotal is None:
+            raise r.fail(f"{bpath}.subtotal", "missing")
+        parts.add(kind, subtotal, _detailed26(r, bd, bpath))
+    return parts
+
+
+def _detailed26(r: _Reader, breakdown: Mapping[str, Any], path: str) -> dict[str, Decimal]:
+    """A breakdown's `detailedBreakdowns[]` summed by subtype (no subtype counts as OTHER)."""
+    detailed: dict[str, Decimal] = {}
+    for j, det in enumerate(r.list(breakdown, "detailedBreakdowns", f"{path}.detailedBreakdowns")):
+        dpath = f"{path}.detailedBreakdowns[{j}]"
+        if not isinstance(det, Mapping):
+            raise r.fail(dpath, "expected an object")
+        subtype = r.str(det, "subtype", f"{dpath}.subtype") or "OTHER"
+        value = _money26(r, det, "value", f"{dpath}.value") or ZERO
+        detailed[subtype] = detailed.get(subtype, ZERO) + value
+    return detailed
+
+
+def _promotion_ids26(r: _Reader, item: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    promotion = r.obj(item, "promotion", f"{path}.promotion")
+    ids = []
+    for i, p in enumerate(r.list(promotion, "breakdowns", f"{path}.promotion.breakdowns")):
+        if isinstance(p, Mapping):
+            pid = r.str(p, "promotionId", f"{path}.promotion.breakdowns[{i}].promotionId")
+            if pid:
+                ids.append(pid)
+    return tuple(ids)
+
+
+def _cancellation26(r: _Reader, item: Mapping[str, Any], path: str) -> tuple[bool, str | None]:
+    """(the buyer asked to cancel, the reason given by the request or else by the executed cancel)."""
+    cpath = f"{path}.cancellation"
+    cancellation = r.obj(item, "cancellation", cpath)
+    request = r.obj(cancellation, "cancellationRequest", f"{cpath}.cancellationRequest")
+    execution = r.obj(cancellation, "cancellationExecution", f"{cpath}.cancellationExecution")
+    requester = r.str(request, "requester", f"{cpath}.cancellationRequest.requester")
+    reason = r.str(request, "cancelReason", f"{cpath}.cancellationRequest.cancelReason") or r.str(
+        execution, "cancelReason", f"{cpath}.cancellationExecution.cancelReason"
+    )
+    return bool(request) and (requester or "BUYER") == "BUYER", reason
 
 
 def _tax_collection26(r: _Reader, tax: Mapping[str, Any], path: str) -> TaxCollection | None:
@@ -542,170 +560,6 @@ def order_from_v2026(order: Mapping[str, Any]) -> AmazonOrder:
         ),
         replaced_order_id=replaced,
         is_replacement=replaced is not None,
-    )
-
-
-# ------------------------------------------------------------------------------------------------ v0
-
-
-def _snake_upper(text: str | None) -> str | None:
-    """v0 `SecondDay` -> v2026 spelling `SECOND_DAY`, so both versions give the same service level."""
-    if not text:
-        return None
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).upper()
-
-
-def _address0(r: _Reader, data: Mapping[str, Any], path: str) -> Address | None:
-    if not data:
-        return None
-
-    def s(key: str) -> str | None:
-        return r.str(data, key, f"{path}.{key}")
-
-    address = Address(
-        name=s("Name"),
-        company=s("CompanyName"),
-        line1=s("AddressLine1"),
-        line2=s("AddressLine2"),
-        line3=s("AddressLine3"),
-        city=s("City"),
-        district=s("District") or s("County"),
-        region=s("StateOrRegion"),
-        postal_code=s("PostalCode"),
-        country_code=s("CountryCode"),
-        phone=s("Phone"),
-        address_type=(s("AddressType") or "").upper() or None,
-    )
-    return None if address == Address() else address
-
-
-def _item0(r: _Reader, item: Any, path: str) -> AmazonOrderItem:
-    if not isinstance(item, Mapping):
-        raise r.fail(path, "expected an object")
-    item_id = r.str(item, "OrderItemId", f"{path}.OrderItemId", required=True)
-    sku = r.str(item, "SellerSKU", f"{path}.SellerSKU", required=True)
-    assert item_id is not None and sku is not None
-    qty = r.int(item, "QuantityOrdered", f"{path}.QuantityOrdered")
-    item_price = _money0(r, item, "ItemPrice", f"{path}.ItemPrice")
-    buyer_info = r.obj(item, "BuyerInfo", f"{path}.BuyerInfo")
-    cancel = r.obj(item, "BuyerRequestedCancel", f"{path}.BuyerRequestedCancel")
-    cod = _money0(r, item, "CODFee", f"{path}.CODFee") - _money0(r, item, "CODFeeDiscount", f"{path}.CODFeeDiscount")
-    promotion_ids = tuple(p for p in r.list(item, "PromotionIds", f"{path}.PromotionIds") if isinstance(p, str) and p)
-    return AmazonOrderItem(
-        order_item_id=item_id,
-        seller_sku=sku,
-        asin=r.str(item, "ASIN", f"{path}.ASIN"),
-        title=r.str(item, "Title", f"{path}.Title") or sku,
-        quantity_ordered=qty,
-        quantity_shipped=r.int(item, "QuantityShipped", f"{path}.QuantityShipped", default=0),
-        unit_price=_unit_price(item_price, qty),
-        item_price=item_price,
-        item_tax=_money0(r, item, "ItemTax", f"{path}.ItemTax"),
-        shipping_price=_money0(r, item, "ShippingPrice", f"{path}.ShippingPrice"),
-        shipping_tax=_money0(r, item, "ShippingTax", f"{path}.ShippingTax"),
-        promotion_discount=abs(_money0(r, item, "PromotionDiscount", f"{path}.PromotionDiscount")),
-        shipping_discount=abs(_money0(r, item, "ShippingDiscount", f"{path}.ShippingDiscount")),
-        gift_wrap_price=_money0(r, buyer_info, "GiftWrapPrice", f"{path}.BuyerInfo.GiftWrapPrice"),
-        gift_wrap_tax=_money0(r, buyer_info, "GiftWrapTax", f"{path}.BuyerInfo.GiftWrapTax"),
-        other_charges=cod,
-        condition=r.str(item, "ConditionId", f"{path}.ConditionId"),
-        promotion_ids=promotion_ids,
-        buyer_requested_cancel=r.bool(
-            cancel, "IsBuyerRequestedCancel", f"{path}.BuyerRequestedCancel.IsBuyerRequestedCancel"
-        ),
-        cancel_reason=r.str(cancel, "BuyerCancelReason", f"{path}.BuyerRequestedCancel.BuyerCancelReason"),
-        tax_collection=_tax_collection0(r, r.obj(item, "TaxCollection", f"{path}.TaxCollection"), f"{path}"),
-        gift_message=r.str(buyer_info, "GiftMessageText", f"{path}.BuyerInfo.GiftMessageText"),
-        gift_wrap_level=r.str(buyer_info, "GiftWrapLevel", f"{path}.BuyerInfo.GiftWrapLevel"),
-    )
-
-
-def _tax_collection0(r: _Reader, data: Mapping[str, Any], path: str) -> TaxCollection | None:
-    """v0 `TaxCollection` (`Model`: MarketplaceFacilitator) in the v2026 spelling."""
-    model = r.str(data, "Model", f"{path}.TaxCollection.Model")
-    if not model:
-        return None
-    return TaxCollection(
-        model=_snake_upper(model) or model,
-        responsible_party=r.str(data, "ResponsibleParty", f"{path}.TaxCollection.ResponsibleParty"),
-    )
-
-
-def order_from_v0(
-    order: Mapping[str, Any],
-    items: list[Mapping[str, Any]],
-    *,
-    address: Mapping[str, Any] | None = None,
-    buyer_info: Mapping[str, Any] | None = None,
-) -> AmazonOrder:
-    """Map a v0 `Order` plus its `OrderItems` (getOrderItems) to an `AmazonOrder`.
-
-    `address` / `buyer_info` are the payloads of getOrderAddress / getOrderBuyerInfo when the order
-    itself does not carry `ShippingAddress` / `BuyerInfo` (they need an RDT in v0).
-    """
-    if not isinstance(order, Mapping):
-        raise AmazonDataError(None, "Order", f"expected an object, got {type(order).__name__}")
-    raw_id = order.get("AmazonOrderId")
-    r = _Reader(raw_id if isinstance(raw_id, str) else None)
-    order_id = r.str(order, "AmazonOrderId", "AmazonOrderId", required=True)
-    assert order_id is not None
-    status_text = r.str(order, "OrderStatus", "OrderStatus", required=True)
-    if status_text not in STATUS_FROM_V0:
-        raise r.fail("OrderStatus", f"unknown status {status_text!r}")
-    channel_text = r.str(order, "FulfillmentChannel", "FulfillmentChannel", required=True)
-    if channel_text not in ("MFN", "AFN"):
-        raise r.fail("FulfillmentChannel", f"expected MFN or AFN, got {channel_text!r}")
-    if not isinstance(items, list):
-        raise r.fail("OrderItems", "expected a list")
-
-    total = r.money(order, "OrderTotal", "OrderTotal", amount_key="Amount", currency_key="CurrencyCode")
-    mapped_items = tuple(_item0(r, item, f"OrderItems[{i}]") for i, item in enumerate(items))
-    _unique_item_ids(r, mapped_items, "OrderItems")
-    marketplace_id = r.str(order, "MarketplaceId", "MarketplaceId")
-    currency = r.currency or MARKETPLACE_CURRENCY.get(marketplace_id or "")
-    if currency is None:
-        raise r.fail("OrderTotal.CurrencyCode", "no amount in the order names its currency")
-
-    addr_data = r.obj(order, "ShippingAddress", "ShippingAddress")
-    if not addr_data and address:
-        addr_data = r.obj(address, "ShippingAddress", "ShippingAddress") if "ShippingAddress" in address else address
-    buyer = r.obj(order, "BuyerInfo", "BuyerInfo") or (buyer_info or {})
-    created = r.datetime(order, "PurchaseDate", "PurchaseDate", required=True)
-    updated = r.datetime(order, "LastUpdateDate", "LastUpdateDate", required=True)
-    assert created is not None and updated is not None
-    is_prime = r.bool(order, "IsPrime", "IsPrime")
-    is_business = r.bool(order, "IsBusinessOrder", "IsBusinessOrder")
-    is_premium = r.bool(order, "IsPremiumOrder", "IsPremiumOrder")
-    programs = tuple(
-        name for name, flag in (("PRIME", is_prime), ("AMAZON_BUSINESS", is_business), ("PREMIUM", is_premium)) if flag
-    )
-    return AmazonOrder(
-        amazon_order_id=order_id,
-        marketplace_id=marketplace_id,
-        status=STATUS_FROM_V0[status_text],
-        fulfillment_channel=FulfillmentChannel(channel_text),
-        purchase_date=created,
-        last_updated=updated,
-        currency=currency,
-        order_total=total if total is not None else sum((i.row_total for i in mapped_items), ZERO),
-        items=mapped_items,
-        buyer_name=r.str(buyer, "BuyerName", "BuyerInfo.BuyerName"),
-        buyer_email=r.str(buyer, "BuyerEmail", "BuyerInfo.BuyerEmail"),
-        buyer_company=r.str(addr_data, "CompanyName", "ShippingAddress.CompanyName") if addr_data else None,
-        buyer_purchase_order_number=r.str(buyer, "PurchaseOrderNumber", "BuyerInfo.PurchaseOrderNumber"),
-        shipping_address=_address0(r, addr_data, "ShippingAddress"),
-        ship_service_level=_snake_upper(r.str(order, "ShipmentServiceLevelCategory", "ShipmentServiceLevelCategory")),
-        is_prime=is_prime,
-        is_business=is_business,
-        is_premium=is_premium,
-        earliest_ship_date=r.datetime(order, "EarliestShipDate", "EarliestShipDate"),
-        latest_ship_date=r.datetime(order, "LatestShipDate", "LatestShipDate"),
-        sales_channel=r.str(order, "SalesChannel", "SalesChannel"),
-        programs=programs,
-        earliest_delivery_date=r.datetime(order, "EarliestDeliveryDate", "EarliestDeliveryDate"),
-        latest_delivery_date=r.datetime(order, "LatestDeliveryDate", "LatestDeliveryDate"),
-        replaced_order_id=r.str(order, "ReplacedOrderId", "ReplacedOrderId"),
-        is_replacement=r.bool(order, "IsReplacementOrder", "IsReplacementOrder"),
     )
 
 

@@ -24,9 +24,6 @@ import redis
 DEFAULT_PLANS: dict[str, tuple[float, int]] = {
     "searchOrders": (0.0056, 20),
     "getOrder": (0.5, 30),
-    "getOrders": (0.0167, 20),  # v0
-    "getOrderV0": (0.5, 30),
-    "getOrderItems": (0.5, 30),  # v0
     "confirmShipment": (2.0, 10),  # v0
     "createFeedDocument": (0.5, 15),
     "createFeed": (0.0083, 15),

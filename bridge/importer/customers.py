@@ -19,9 +19,9 @@ from typing import Any, Protocol
 
 from bridge.domain import AmazonOrder
 from bridge.importer.order_builder import MARKETPLACE_COUNTRY, OrderBuildError, _address, split_name
-from bridge.importer.regions import RegionResolver
+from bridge.importer.regions import regions_for
 from bridge.magento.errors import MagentoInvalidRequest
-from bridge.magento.models import CustomerRef, StoreView
+from bridge.magento.models import Country, CustomerRef, StoreView
 from bridge.order_settings import CustomerCreation, OrderSettings
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,9 @@ class CustomerDirectory(Protocol):
                         store_id: int | None = None, group_id: int | None = None,
                         addresses: Any = ()) -> CustomerRef: ...
 
-    def region_resolver(self, country_code: str | None = None) -> RegionResolver: ...
+    def country(self, country_id: str) -> Country: ...
+
+    def countries(self) -> list[Country]: ...
 
 
 def customer_for_order(
@@ -106,7 +108,7 @@ def address_book_entry(magento: CustomerDirectory, order: AmazonOrder) -> dict[s
         source=ship_to,
         email=order.buyer_email or "",
         country_fallback=country,
-        region_ids=magento.region_resolver(country),
+        region_ids=regions_for(magento, country),
     )
     if order.buyer_vat_id:
         order_address["vat_id"] = order.buyer_vat_id

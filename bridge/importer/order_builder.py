@@ -80,7 +80,7 @@ the web API's OrderInterface; the repository save never sends the new-order e-ma
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -233,8 +233,74 @@ def build_order_payload(
     `gift_messages_allowed`: the store view allows gift messages on orders, so the buyer's gift message
     goes to Magento's own gift message (else into the comment). `replaced_commerce_order`: the increment id
     of the Commerce order a replacement order replaces, when known.
+
+    The steps, in the order their refusals are checked: the lines worth ordering, their products, the items
+    and their totals (which must equal Amazon's), the buyer and addresses, the order number; then the entity
+    and the comments saved with it.
     """
     currency = order.currency.upper()
+    lines = _orderable_lines(order, currency, store)
+    resolved = _resolve_products(lines, products, sku_map, fba=order.is_fba)
+    totals = _Totals()
+    exclude = settings.amazon_collected_tax is AmazonCollectedTax.EXCLUDE
+    items = [_item_line(totals.add(item, product, exclude_facilitator_tax=exclude), product, store, currency,
+                        fba=order.is_fba) for item, product in resolved]
+    totals.check_against(order, currency)
+    email, first, last = _buyer(order, customer)
+    shipping_address, billing_address = _addresses(order, store, email, region_ids)
+    increment_id = _increment_id(order, settings)
+    method = settings.shipping_method_for(order.ship_service_level)
+
+    initial_state, initial_status = ("processing", "processing") if order.is_fba else ("new", "pending")
+    entity: dict[str, Any] = {
+        "ext_order_id": order.amazon_order_id,
+        "store_id": store.id,
+        "state": initial_state,
+        "status": initial_status,
+        "is_virtual": 0,
+        **_currency_fields(currency),
+        "customer_email": email,
+        "customer_firstname": first,
+        "customer_lastname": last,
+        "customer_is_guest": 0 if customer is not None else 1,
+        "customer_group_id": customer.group_id if customer is not None else GUEST_GROUP_ID,
+        "customer_note_notify": 0,
+        **totals.fields(),
+        "total_qty_ordered": sum(item.quantity_ordered for item, _ in resolved),
+        "total_item_count": len(items),
+        "shipping_description": shipping_description(order.ship_service_level),
+        "items": items,
+        "billing_address": billing_address,
+        "payment": {
+            "method": settings.payment_method,
+            "po_number": order.amazon_order_id,
+            "amount_ordered": _money(totals.grand_total),
+            "base_amount_ordered": _money(totals.grand_total),
+            "additional_information": _payment_information(order, links),
+        },
+        "extension_attributes": {
+            "shipping_assignments": [
+                {
+                    "shipping": {"address": shipping_address, "method": method},
+                    "items": items,
+                }
+            ]
+        },
+    }
+    _add_comments(entity, order, settings, links, initial_status, gift_messages_allowed, replaced_commerce_order)
+    if customer is not None:
+        entity["customer_id"] = customer.id
+    if increment_id is not None:
+        entity["increment_id"] = increment_id
+    if totals.discount != ZERO:
+        entity["discount_description"] = DISCOUNT_DESCRIPTION
+    if totals.weight is not None:
+        entity["weight"] = _money(totals.weight)
+    return {"entity": entity}
+
+
+def _orderable_lines(order: AmazonOrder, currency: str, store: StoreView) -> list[AmazonOrderItem]:
+    """The items that become order lines (nothing ordered and nothing charged is left out), or why none can."""
     lines = [item for item in order.items if item.quantity_ordered > 0 or item.row_total != ZERO]
     if not lines:
         raise OrderBuildError(
@@ -251,98 +317,183 @@ def build_order_payload(
             f"Cannot create sales order: the order is in {currency} but store view {store.code!r} has base "
             f"currency {store.base_currency}; import it into a store view whose base currency is {currency}"
         )
+    return lines
 
+
+def _resolve_products(
+    lines: list[AmazonOrderItem], products: Mapping[str, Product], sku_map: Callable[[str], str], *, fba: bool
+) -> list[tuple[AmazonOrderItem, Product]]:
+    """Each line's catalog product; every distinct problem of every line in one error (ASC's wording)."""
     problems: list[str] = []
-    resolved: list[tuple[AmazonOrderItem, str, Product]] = []
+    resolved: list[tuple[AmazonOrderItem, Product]] = []
     for item in lines:
         catalog_sku = sku_map(item.seller_sku) or item.seller_sku
         product = _find_product(products, catalog_sku)
-        problem = _line_problem(item, catalog_sku, product, fba=order.is_fba)
+        problem = _line_problem(item, catalog_sku, product, fba=fba)
         if problem:
             if problem not in problems:
                 problems.append(problem)
             continue
         assert product is not None
-        resolved.append((item, catalog_sku, product))
+        resolved.append((item, product))
     if problems:
         raise OrderBuildError("; ".join(problems))
+    return resolved
 
-    subtotal = item_tax = shipping = shipping_tax = shipping_discount = promotion = excluded_tax = ZERO
-    weight: Decimal | None = ZERO
-    items: list[dict[str, Any]] = []
-    exclude = settings.amazon_collected_tax is AmazonCollectedTax.EXCLUDE
-    for item, _catalog_sku, product in resolved:
-        if exclude and item.facilitator_tax != ZERO:
+
+@dataclass
+class _Totals:
+    """The order's sums, exact in Decimal, added up line by line."""
+
+    subtotal: Decimal = ZERO
+    item_tax: Decimal = ZERO
+    shipping: Decimal = ZERO  # shipping, gift wrap and other charges: Magento has one place for them
+    shipping_tax: Decimal = ZERO
+    shipping_discount: Decimal = ZERO
+    promotion: Decimal = ZERO
+    excluded_tax: Decimal = ZERO  # collected and remitted by Amazon, left off the Commerce order
+    weight: Decimal | None = ZERO  # None once a product has no weight
+
+    def add(self, item: AmazonOrderItem, product: Product, *, exclude_facilitator_tax: bool) -> AmazonOrderItem:
+        """Count one line; returns the item as the Commerce order carries it (without Amazon's tax if excluded)."""
+        if exclude_facilitator_tax and item.facilitator_tax != ZERO:
             # Amazon remits this tax: not the merchant's, so not on the Commerce order (*Tax collected by Amazon*)
-            excluded_tax += item.facilitator_tax
+            self.excluded_tax += item.facilitator_tax
             item = replace(item, item_tax=ZERO, shipping_tax=ZERO, gift_wrap_tax=ZERO)
-        qty = Decimal(item.quantity_ordered)
-        price = round_money(item.item_price / qty, currency)
-        price_incl_tax = round_money((item.item_price + item.item_tax) / qty, currency)
-        taxable = item.item_price - item.promotion_discount
-        tax_percent = (item.item_tax / taxable * HUNDRED).quantize(FOUR_PLACES) if taxable > 0 else ZERO
-        row_total_incl_tax = item.item_price + item.item_tax
-        line: dict[str, Any] = {
-            "sku": product.sku,
-            "name": product.name or item.title or item.seller_sku,
-            "product_id": product.id,
-            "product_type": product.type_id,
-            "store_id": store.id,
-            "qty_ordered": item.quantity_ordered,
-            **({"qty_shipped": item.quantity_ordered} if order.is_fba else {}),
-            "is_virtual": 0,
-            "price": _money(price),
-            "base_price": _money(price),
-            "original_price": _money(price),
-            "base_original_price": _money(price),
-            "price_incl_tax": _money(price_incl_tax),
-            "base_price_incl_tax": _money(price_incl_tax),
-            "row_total": _money(item.item_price),
-            "base_row_total": _money(item.item_price),
-            "row_total_incl_tax": _money(row_total_incl_tax),
-            "base_row_total_incl_tax": _money(row_total_incl_tax),
-            "tax_amount": _money(item.item_tax),
-            "base_tax_amount": _money(item.item_tax),
-            "tax_percent": _money(tax_percent),
-            "discount_amount": _money(item.promotion_discount),
-            "base_discount_amount": _money(item.promotion_discount),
-            "description": item.order_item_id,
-            "ext_order_item_id": item.order_item_id,
+        if product.weight is not None and self.weight is not None:
+            self.weight += product.weight * Decimal(item.quantity_ordered)
+        elif product.weight is None:
+            self.weight = None
+        self.subtotal += item.item_price
+        self.item_tax += item.item_tax
+        self.shipping += item.shipping_price + item.gift_wrap_price + item.other_charges
+        self.shipping_tax += item.shipping_tax + item.gift_wrap_tax
+        self.shipping_discount += item.shipping_discount
+        self.promotion += item.promotion_discount
+        return item
+
+    @property
+    def discount(self) -> Decimal:
+        return -(self.promotion + self.shipping_discount)
+
+    @property
+    def tax(self) -> Decimal:
+        return self.item_tax + self.shipping_tax
+
+    @property
+    def grand_total(self) -> Decimal:
+        return self.subtotal + self.shipping + self.tax + self.discount
+
+    def check_against(self, order: AmazonOrder, currency: str) -> None:
+        """Never a wrong order: what Commerce will show plus what Amazon kept must be Amazon's total."""
+        if self.grand_total + self.excluded_tax != order.order_total:
+            excluded = f" plus {self.excluded_tax} {currency} tax collected by Amazon" if self.excluded_tax else ""
+            raise OrderBuildError(
+                f"Cannot create sales order: totals do not match: the items add up to {self.grand_total} {currency}"
+                f"{excluded} but Amazon's order total is {order.order_total} {currency}"
+            )
+
+    def fields(self) -> dict[str, Any]:
+        """The entity's money fields (base and order currency are the same)."""
+        subtotal, shipping, shipping_tax, grand_total = (self.subtotal, self.shipping, self.shipping_tax,
+                                                         self.grand_total)
+        return {
+            "subtotal": _money(subtotal),
+            "base_subtotal": _money(subtotal),
+            "subtotal_incl_tax": _money(subtotal + self.item_tax),
+            "base_subtotal_incl_tax": _money(subtotal + self.item_tax),
+            "shipping_amount": _money(shipping),
+            "base_shipping_amount": _money(shipping),
+            "shipping_tax_amount": _money(shipping_tax),
+            "base_shipping_tax_amount": _money(shipping_tax),
+            "shipping_incl_tax": _money(shipping + shipping_tax),
+            "base_shipping_incl_tax": _money(shipping + shipping_tax),
+            "shipping_discount_amount": _money(self.shipping_discount),
+            "base_shipping_discount_amount": _money(self.shipping_discount),
+            "discount_amount": _money(self.discount),
+            "base_discount_amount": _money(self.discount),
+            "tax_amount": _money(self.tax),
+            "base_tax_amount": _money(self.tax),
+            "grand_total": _money(grand_total),
+            "base_grand_total": _money(grand_total),
+            "total_due": _money(grand_total),
+            "base_total_due": _money(grand_total),
         }
-        if product.weight is not None:
-            line["weight"] = _money(product.weight)
-            line["row_weight"] = _money(product.weight * qty)
-            if weight is not None:
-                weight += product.weight * qty
-        else:
-            weight = None
-        items.append(line)
-        subtotal += item.item_price
-        item_tax += item.item_tax
-        shipping += item.shipping_price + item.gift_wrap_price + item.other_charges
-        shipping_tax += item.shipping_tax + item.gift_wrap_tax
-        shipping_discount += item.shipping_discount
-        promotion += item.promotion_discount
 
-    discount = -(promotion + shipping_discount)
-    tax = item_tax + shipping_tax
-    grand_total = subtotal + shipping + tax + discount
-    if grand_total + excluded_tax != order.order_total:
-        excluded = f" plus {excluded_tax} {currency} tax collected by Amazon" if excluded_tax else ""
-        raise OrderBuildError(
-            f"Cannot create sales order: totals do not match: the items add up to {grand_total} {currency}"
-            f"{excluded} but Amazon's order total is {order.order_total} {currency}"
-        )
 
+def _item_line(
+    item: AmazonOrderItem, product: Product, store: StoreView, currency: str, *, fba: bool
+) -> dict[str, Any]:
+    """One `items[]` entry: Amazon's prices per unit and per row, its tax and discount."""
+    qty = Decimal(item.quantity_ordered)
+    price = round_money(item.item_price / qty, currency)
+    price_incl_tax = round_money((item.item_price + item.item_tax) / qty, currency)
+    taxable = item.item_price - item.promotion_discount
+    tax_percent = (item.item_tax / taxable * HUNDRED).quantize(FOUR_PLACES) if taxable > 0 else ZERO
+    row_total_incl_tax = item.item_price + item.item_tax
+    line: dict[str, Any] = {
+        "sku": product.sku,
+        "name": product.name or item.title or item.seller_sku,
+        "product_id": product.id,
+        "product_type": product.type_id,
+        "store_id": store.id,
+        "qty_ordered": item.quantity_ordered,
+        **({"qty_shipped": item.quantity_ordered} if fba else {}),
+        "is_virtual": 0,
+        "price": _money(price),
+        "base_price": _money(price),
+        "original_price": _money(price),
+        "base_original_price": _money(price),
+        "price_incl_tax": _money(price_incl_tax),
+        "base_price_incl_tax": _money(price_incl_tax),
+        "row_total": _money(item.item_price),
+        "base_row_total": _money(item.item_price),
+        "row_total_incl_tax": _money(row_total_incl_tax),
+        "base_row_total_incl_tax": _money(row_total_incl_tax),
+        "tax_amount": _money(item.item_tax),
+        "base_tax_amount": _money(item.item_tax),
+        "tax_percent": _money(tax_percent),
+        "discount_amount": _money(item.promotion_discount),
+        "base_discount_amount": _money(item.promotion_discount),
+        "description": item.order_item_id,
+        "ext_order_item_id": item.order_item_id,
+    }
+    if product.weight is not None:
+        line["weight"] = _money(product.weight)
+        line["row_weight"] = _money(product.weight * qty)
+    return line
+
+
+def _currency_fields(currency: str) -> dict[str, Any]:
+    """One currency throughout: the store view's base currency is the order's (checked first)."""
+    return {
+        "base_currency_code": currency,
+        "order_currency_code": currency,
+        "store_currency_code": currency,
+        "global_currency_code": currency,
+        "base_to_global_rate": 1,
+        "base_to_order_rate": 1,
+        "store_to_base_rate": 1,
+        "store_to_order_rate": 1,
+    }
+
+
+def _buyer(order: AmazonOrder, customer: CustomerRef | None) -> tuple[str, str, str]:
+    """(e-mail, first name, last name): the customer account's, else the buyer's or ASC's placeholders."""
     if customer is not None:
-        email = customer.email
         first, last = customer.firstname, customer.lastname
         if not first or not last:
             first, last = split_name(order.buyer_name)
-    else:
-        email = order.buyer_email or placeholder_email(order.amazon_order_id)
-        first, last = split_name(order.buyer_name)
+        return customer.email, first, last
+    first, last = split_name(order.buyer_name)
+    return order.buyer_email or placeholder_email(order.amazon_order_id), first, last
 
+
+def _addresses(
+    order: AmazonOrder, store: StoreView, email: str, region_ids: RegionResolver
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(shipping, billing): both at Amazon's shipping address (Amazon gives no billing address); the billing
+    one in the buyer's name, company and VAT number."""
     country_fallback = MARKETPLACE_COUNTRY.get(order.marketplace_id or "") or _locale_country(store) or "US"
     ship_to = order.shipping_address
     shipping_address = _address(
@@ -365,17 +516,24 @@ def build_order_payload(
     )
     if order.buyer_vat_id:
         billing_address["vat_id"] = order.buyer_vat_id
+    return shipping_address, billing_address
 
-    increment_id: str | None = None
-    if settings.order_number_source == OrderNumberSource.AMAZON:
-        increment_id = f"{settings.order_number_prefix or ''}{order.amazon_order_id}"
-        if len(increment_id) > MAX_INCREMENT_ID:
-            raise OrderBuildError(
-                f"Cannot create sales order: order number {increment_id!r} is longer than Magento's "
-                f"{MAX_INCREMENT_ID} characters; shorten the order number prefix"
-            )
 
-    method = settings.shipping_method_for(order.ship_service_level)
+def _increment_id(order: AmazonOrder, settings: OrderSettings) -> str | None:
+    """Amazon's order number (with the store's prefix) when the store uses it; None lets Magento number it."""
+    if settings.order_number_source != OrderNumberSource.AMAZON:
+        return None
+    increment_id = f"{settings.order_number_prefix or ''}{order.amazon_order_id}"
+    if len(increment_id) > MAX_INCREMENT_ID:
+        raise OrderBuildError(
+            f"Cannot create sales order: order number {increment_id!r} is longer than Magento's "
+            f"{MAX_INCREMENT_ID} characters; shorten the order number prefix"
+        )
+    return increment_id
+
+
+def _payment_information(order: AmazonOrder, links: OrderLinks | None) -> list[str]:
+    """What Magento's *Payment & Shipping Method* section shows under the payment method."""
     info = [f"Amazon Order Number: {order.amazon_order_id}"]
     if order.sales_channel:
         info.append(f"Marketplace: {order.sales_channel}")
@@ -383,83 +541,27 @@ def build_order_payload(
     if links is not None:
         info.append(f"View or Cancel Amazon Order: {links.view_url}")
         info.append(f"View all Amazon Orders: {links.list_url}")
+    return info
 
-    total_qty = sum(item.quantity_ordered for item, _, _ in resolved)
-    initial_state, initial_status = ("processing", "processing") if order.is_fba else ("new", "pending")
-    entity: dict[str, Any] = {
-        "ext_order_id": order.amazon_order_id,
-        "store_id": store.id,
-        "state": initial_state,
-        "status": initial_status,
-        "is_virtual": 0,
-        "base_currency_code": currency,
-        "order_currency_code": currency,
-        "store_currency_code": currency,
-        "global_currency_code": currency,
-        "base_to_global_rate": 1,
-        "base_to_order_rate": 1,
-        "store_to_base_rate": 1,
-        "store_to_order_rate": 1,
-        "customer_email": email,
-        "customer_firstname": first,
-        "customer_lastname": last,
-        "customer_is_guest": 0 if customer is not None else 1,
-        "customer_group_id": customer.group_id if customer is not None else GUEST_GROUP_ID,
-        "customer_note_notify": 0,
-        "subtotal": _money(subtotal),
-        "base_subtotal": _money(subtotal),
-        "subtotal_incl_tax": _money(subtotal + item_tax),
-        "base_subtotal_incl_tax": _money(subtotal + item_tax),
-        "shipping_amount": _money(shipping),
-        "base_shipping_amount": _money(shipping),
-        "shipping_tax_amount": _money(shipping_tax),
-        "base_shipping_tax_amount": _money(shipping_tax),
-        "shipping_incl_tax": _money(shipping + shipping_tax),
-        "base_shipping_incl_tax": _money(shipping + shipping_tax),
-        "shipping_discount_amount": _money(shipping_discount),
-        "base_shipping_discount_amount": _money(shipping_discount),
-        "discount_amount": _money(discount),
-        "base_discount_amount": _money(discount),
-        "tax_amount": _money(tax),
-        "base_tax_amount": _money(tax),
-        "grand_total": _money(grand_total),
-        "base_grand_total": _money(grand_total),
-        "total_due": _money(grand_total),
-        "base_total_due": _money(grand_total),
-        "total_qty_ordered": total_qty,
-        "total_item_count": len(items),
-        "shipping_description": shipping_description(order.ship_service_level),
-        "items": items,
-        "billing_address": billing_address,
-        "payment": {
-            "method": settings.payment_method,
-            "po_number": order.amazon_order_id,
-            "amount_ordered": _money(grand_total),
-            "base_amount_ordered": _money(grand_total),
-            "additional_information": info,
-        },
-        "extension_attributes": {
-            "shipping_assignments": [
-                {
-                    "shipping": {"address": shipping_address, "method": method},
-                    "items": items,
-                }
-            ]
-        },
-    }
+
+def _add_comments(
+    entity: dict[str, Any],
+    order: AmazonOrder,
+    settings: OrderSettings,
+    links: OrderLinks | None,
+    status: str,
+    gift_messages_allowed: bool,
+    replaced_commerce_order: str | None,
+) -> None:
+    """The comments saved with the order (links, then Amazon's order details) and the gift message."""
     if links is not None:
         # Saved with the order by the repository (Sales Order Relation saves status histories), so the
         # Commerce order never exists without its links to our pages, and no second call is needed.
-        entity["status_histories"] = [{
-            "comment": order_comment(links, order.amazon_order_id),
-            "status": initial_status,
-            "is_customer_notified": 0,
-            "is_visible_on_front": 0,
-            "entity_name": "order",
-        }]
+        entity["status_histories"] = [_history(order_comment(links, order.amazon_order_id), status)]
     facts = order_facts(order)
     gift_on_order = gift_messages_allowed and facts.gift_message is not None
     if gift_on_order:
+        ship_to = order.shipping_address
         # Magento_GiftMessage saves `extension_attributes.gift_message` with the order (OrderSave plugin).
         entity["extension_attributes"]["gift_message"] = {
             "sender": order.buyer_name or PLACEHOLDER_NAME,
@@ -471,22 +573,17 @@ def build_order_payload(
         replaced_commerce_order=replaced_commerce_order,
     )
     if note is not None:
-        entity.setdefault("status_histories", []).append({
-            "comment": note,
-            "status": initial_status,
-            "is_customer_notified": 0,
-            "is_visible_on_front": 0,
-            "entity_name": "order",
-        })
-    if customer is not None:
-        entity["customer_id"] = customer.id
-    if increment_id is not None:
-        entity["increment_id"] = increment_id
-    if discount != ZERO:
-        entity["discount_description"] = DISCOUNT_DESCRIPTION
-    if weight is not None:
-        entity["weight"] = _money(weight)
-    return {"entity": entity}
+        entity.setdefault("status_histories", []).append(_history(note, status))
+
+
+def _history(comment: str, status: str) -> dict[str, Any]:
+    return {
+        "comment": comment,
+        "status": status,
+        "is_customer_notified": 0,
+        "is_visible_on_front": 0,
+        "entity_name": "order",
+    }
 
 
 def _locale_country(store: StoreView) -> str | None:

@@ -34,14 +34,14 @@ from sqlalchemy.orm import Session
 
 from bridge.amazon.errors import AmazonDataError
 from bridge.amazon.mapping import order_from_v2026
-from bridge.domain import Address, AmazonOrder
+from bridge.domain import Address, AmazonOrder, ImportState
 from bridge.errors import BridgeError, RetryLater, is_transient
+from bridge.import_rules import Decision, decide
 from bridge.importer.customers import customer_for_order
 from bridge.importer.duplicates import choose_kept, settle_duplicates
 from bridge.importer.order_builder import OrderBuildError, build_order_payload
 from bridge.importer.order_context import build_context
-from bridge.importer.regions import RegionResolver
-from bridge.importer.rules import Decision, decide
+from bridge.importer.regions import RegionResolver, regions_for
 from bridge.importer.salability import batch_quantities, grant_for_batch, unsalable_skus
 from bridge.links import order_comment, order_links
 from bridge.magento.errors import (
@@ -52,7 +52,7 @@ from bridge.magento.errors import (
 )
 from bridge.order_settings import OrderNumberSource, OrderSettings, StockHandling
 from bridge.stock import StockBusy, StockLedger, StockLocks, quantities
-from bridge.storage.models import AmazonOrderRecord, ImportState, StockKind, Store, utcnow
+from bridge.storage.models import AmazonOrderRecord, StockKind, Store, utcnow
 from bridge.storage.orders import add_event, may_exist_in_commerce
 from bridge.storage.stores import order_settings, sku_mapper
 
@@ -440,7 +440,7 @@ class OrderImporter:
         products = magento.products_by_skus(skus)
         store_view = magento.store_view(settings.store_view_code)
         country = order.shipping_address.country_code if order.shipping_address else None
-        regions = magento.region_resolver(country) if country else RegionResolver()
+        regions = regions_for(magento, country) if country else RegionResolver()
         customer = self._customer(settings, order, store_view, magento)
         payload = build_order_payload(
             order,

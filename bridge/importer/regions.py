@@ -14,7 +14,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
+from bridge.magento.errors import MagentoNotFound
 from bridge.magento.models import Country, Region
 
 US_STATES: dict[str, str] = {
@@ -118,3 +120,21 @@ class RegionResolver:
         if region is None:
             return ResolvedRegion(region=text.strip())
         return ResolvedRegion(region=region.name, region_code=region.code or None, region_id=region.id)
+
+
+class Directory(Protocol):
+    """What region matching needs from `MagentoClient`: the store's directory (cached by the client)."""
+
+    def country(self, country_id: str) -> Country: ...
+
+    def countries(self) -> list[Country]: ...
+
+
+def regions_for(magento: Directory, country_code: str | None = None) -> RegionResolver:
+    """Regions of one country (one cached call), or of all countries when none is given."""
+    if not country_code:
+        return RegionResolver(magento.countries())
+    try:
+        return RegionResolver([magento.country(country_code)])
+    except MagentoNotFound:
+        return RegionResolver()  # a country the store does not allow: no region ids, the text stays

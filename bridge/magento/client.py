@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -56,9 +56,6 @@ from bridge.magento.models import (
 )
 from bridge.magento.search import SearchCriteria, SearchResult, chunked
 from bridge.retry import MAGENTO_RETRY, RetryPolicy
-
-if TYPE_CHECKING:
-    from bridge.importer.regions import RegionResolver
 
 log = logging.getLogger(__name__)
 
@@ -846,17 +843,6 @@ class MagentoClient:
         if addresses:
             customer["addresses"] = [dict(a) for a in addresses]
         return CustomerRef.from_json(self.post("V1/customers", {"customer": customer}))
-
-    def region_resolver(self, country_code: str | None = None) -> RegionResolver:
-        """Regions of one country (one cached call), or of all countries when none is given."""
-        from bridge.importer.regions import RegionResolver
-
-        if not country_code:
-            return RegionResolver(self.countries())
-        try:
-            return RegionResolver([self.country(country_code)])
-        except MagentoNotFound:
-            return RegionResolver()  # a country the store does not allow: no region ids, the text stays
 
 
 PRODUCT_TTL_SECONDS = 600  # about one sync's imports: a product's id, type and status rarely change meanwhile

@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
+from bridge.domain import ImportState
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -71,16 +73,6 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING),
         type_annotation_map={datetime: UTCDateTime(), Decimal: Money, dict[str, Any]: JSON},
     )
-
-
-class ImportState(StrEnum):
-    """Where an Amazon order stands on its way to becoming a Commerce order."""
-
-    WAITING = "waiting"  # not importable yet (Pending, PendingAvailability, FBA not yet Shipped...)
-    QUEUED = "queued"  # should become a Commerce order; a job will create it
-    IMPORTED = "imported"  # the Commerce order exists and is linked
-    ERROR = "error"  # creation failed (unknown SKU, no stock, totals mismatch...); retried every sync
-    SKIPPED = "skipped"  # never created: import disabled, placed before import-from, FBA off, canceled
 
 
 class Store(Base):
@@ -326,7 +318,8 @@ class OrderEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("amazon_order.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(32))  # e.g. seen, status_changed, imported, error, retry, ...
+    # Written only by `bridge.storage.orders.add_event`: received, status_changed, imported, error, retry, ...
+    kind: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64), default="sync")  # "sync", "worker", or a user name
     # The same event repeated (same kind and message, nothing in between) is one row: how often, and when last.

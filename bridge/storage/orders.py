@@ -15,13 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.amazon.mapping import delivery_window
-from bridge.domain import AmazonOrder, AmazonStatus
-from bridge.importer.rules import decide
+from bridge.domain import AmazonOrder, AmazonStatus, ImportState
+from bridge.import_rules import decide
 from bridge.order_settings import OrderSettings
 from bridge.storage.models import (
     AmazonOrderItemRecord,
     AmazonOrderRecord,
-    ImportState,
     OrderEvent,
     utcnow,
 )

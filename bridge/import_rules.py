@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.domain import AmazonOrder, AmazonStatus
+from bridge.domain import AmazonOrder, AmazonStatus, ImportState
 from bridge.order_settings import OrderSettings
-from bridge.storage.models import ImportState
 
 MFN_IMPORTABLE = frozenset({AmazonStatus.UNSHIPPED, AmazonStatus.PARTIALLY_SHIPPED, AmazonStatus.SHIPPED})
 NEVER_IMPORTED = frozenset({AmazonStatus.CANCELED, AmazonStatus.UNFULFILLABLE})
