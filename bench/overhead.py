@@ -28,6 +28,7 @@ import logging
 import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -139,9 +140,10 @@ def run_bridge(work: Path, redis_url: str, magento, amazon, workers: int, expect
     try:
         started = time.perf_counter()
         queues.enqueue_sync(redis, bridge.store_id)
+        # Each worker in a session of its own, so it can be stopped with its work-horse and RQ scheduler.
         procs = [subprocess.Popen([sys.executable, "-m", "bridge", "worker", "--log-level", "warning"],
-                                  env=env, cwd=ROOT) for _ in range(workers)]
-        idle_polls = 0
+                                  env=env, cwd=ROOT, start_new_session=True) for _ in range(workers)]
+        idle_polls, progress, progress_at = 0, -1, time.monotonic()
         while True:
             time.sleep(0.1)
             if any(p.poll() is not None for p in procs):
@@ -151,21 +153,33 @@ def run_bridge(work: Path, redis_url: str, magento, amazon, workers: int, expect
                 continue
             with bridge.runtime.db.session() as session:
                 counts = import_counts(session, bridge.store_id)
-            if counts.get(ImportState.IMPORTED.value, 0) >= expected or not counts.get(ImportState.QUEUED.value):
+            imported = counts.get(ImportState.IMPORTED.value, 0)
+            if imported >= expected:
                 break
-            queues.enqueue_sync(redis, bridge.store_id)  # the scheduler's tick: more orders are queued
+            if imported > progress:
+                progress, progress_at = imported, time.monotonic()
+            elif time.monotonic() - progress_at > 120:
+                failed = sum(q.failed_job_registry.count for q in qs)
+                raise RuntimeError(f"no progress for 2 minutes: {dict(counts)}, {failed} failed jobs")
+            queues.enqueue_sync(redis, bridge.store_id)  # the scheduler's tick: orders are still to import
             idle_polls = 0
         elapsed = time.perf_counter() - started
     finally:
         for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            _stop(p)
         bridge.runtime.close()
     return elapsed, counts
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM (RQ's warm shutdown) to the worker's session (its RQ scheduler process too), SIGKILL after
+    30 s; always reaped, so its CPU time is counted."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def main() -> None:
@@ -195,7 +209,7 @@ def main() -> None:
                 run_dir.mkdir()
                 log.start()
                 cpu = children_cpu()
-                elapsed, counts = run_bridge(run_dir, redis.url, magento, amazon, workers, n)
+                elapsed, counts = run_bridge(run_dir, redis.url_for(workers), magento, amazon, workers, n)
                 cpu = children_cpu() - cpu
                 calls = log.stop()
                 imported = counts.get(ImportState.IMPORTED.value, 0)
