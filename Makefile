@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint demo demo-once bench bench-memory chaos clean
+.PHONY: install test lint demo demo-once bench bench-memory bench-overhead chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ bench: $(STAMP)
 # 2-core machine). MEMORY_ARGS="--orders 20000 --baseline 2000" for a quick look.
 bench-memory: $(STAMP)
 	$(BIN)/python bench/memory.py $(MEMORY_ARGS)
+
+# The bridge's wall time (1 RQ worker) over a bare `requests` replay of the same HTTP calls, and orders/s with
+# 1 and 2 workers (bench/overhead.py). 10,000 orders take hours on a busy 2-core machine: OVERHEAD_ORDERS=1000.
+OVERHEAD_ORDERS ?= 10000
+bench-overhead: $(STAMP)
+	$(BIN)/python bench/overhead.py --orders $(OVERHEAD_ORDERS)
 
 # Workers, scheduler and Redis killed while Magento and Amazon fail; judged from the twins' data (bench/chaos.py).
 ORDERS ?= 2000

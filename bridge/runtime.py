@@ -25,6 +25,26 @@ class Runtime:
     def from_config(cls, path: str | None = None) -> Runtime:
         return cls(load_settings(path), amazon_rate_scale=float(os.environ.get("AMAZON_BRIDGE_RATE_SCALE", "1")))
 
+    def forked(self) -> Runtime:
+        """This process's Runtime, made from one built before a fork (an RQ work-horse from its worker).
+
+        Same settings and the same engine, whose pool is replaced (`dispose(close=False)`, SQLAlchemy's
+        recipe for forks) so no database connection is ever shared with the parent; Redis connections are
+        this process's own too. Saves every job re-reading the config and building an engine."""
+        child = Runtime(self.settings, amazon_rate_scale=self.amazon_rate_scale)
+        if "db" in self.__dict__:
+            self.db.engine.dispose(close=False)
+            child.__dict__["db"] = self.db
+        return child
+
+    def prepare_for_forks(self) -> None:
+        """Do once, before forking, what every forked job would otherwise repeat: build the engine (it
+        opens no connection) and configure the ORM mappers."""
+        from sqlalchemy.orm import configure_mappers
+
+        _ = self.db
+        configure_mappers()
+
     @cached_property
     def db(self) -> Database:
         return Database(self.settings.database)

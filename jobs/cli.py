@@ -117,6 +117,9 @@ def worker(ctx: click.Context, burst: bool, name: str | None, queue_names: tuple
     # the imports again (RQ's "Performance notes").
     import bridge.amazon.client  # noqa: F401
     import jobs.tasks  # noqa: F401
+    from jobs import context
+
+    context.prepare()  # settings, engine and ORM mappers once, taken over by every work-horse
 
     run_worker(rt.redis, name=name, burst=burst, logging_level=log_level.upper(),
                queue_names=tuple(q for q in ALL_QUEUES if q in queue_names) if queue_names else ALL_QUEUES)
