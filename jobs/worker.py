@@ -36,6 +36,14 @@ class BridgeWorker(Worker):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("job_monitoring_interval", HEARTBEAT_SECONDS)
         super().__init__(*args, **kwargs)
+        self.stop_signalled = False
+
+    def request_stop(self, signum, frame):
+        """SIGTERM/SIGINT. RQ marks `_stop_requested` only when a job is running; an idle worker just leaves
+        its loop, which `run_worker` must not take for a lost Redis and restart (systemd's stop would then
+        end in a SIGKILL)."""
+        self.stop_signalled = True
+        super().request_stop(signum, frame)
 
     def get_heartbeat_ttl(self, job: Job) -> int:
         if job.timeout and job.timeout > 0:
@@ -65,7 +73,7 @@ def run_worker(
             worker = BridgeWorker([queue(q, connection) for q in queue_names], connection=connection, name=name)
             worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
             # RQ's work loop also ends (logging "quitting") on any error, a lost Redis included.
-            if worker._stop_requested:  # SIGTERM/SIGINT: a real stop
+            if worker.stop_signalled or worker._stop_requested:  # SIGTERM/SIGINT: a real stop
                 return
             connection.ping()
             if burst:

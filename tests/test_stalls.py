@@ -396,3 +396,26 @@ def test_an_import_deferred_by_a_magento_outage_ends_its_job_and_leaves_no_faile
     bridge.magento.set_faults(rate_500=0.0)
     assert tasks.import_order(bridge.store_id, "111-0000041-0000001")["state"] == "imported"
     assert len(bridge.magento_orders(ext_order_id="111-0000041-0000001")) == 1
+
+
+@pytest.mark.parametrize("to_group", [False, True], ids=["to-the-worker", "to-its-process-group"])
+def test_an_idle_worker_stops_on_sigterm(bridge, tmp_path, to_group):
+    """What `systemctl stop` (the whole group) or a plain `kill` does: the worker ends within seconds, exit 0,
+    instead of taking the end of RQ's loop for a lost Redis and starting again until SIGKILLed."""
+    env = write_config(bridge, tmp_path / "config.toml")
+    worker = spawn(["worker", "--name", f"stopping-{os.getpid()}-{int(to_group)}"], env, tmp_path / "worker.log")
+    try:
+        conn = bridge.runtime.redis
+        wait_until(lambda: any(w.startswith(b"rq:worker:stopping-") for w in conn.smembers("rq:workers")), 60,
+                   "the worker registered")
+        time.sleep(0.5)  # in its idle loop
+        if to_group:
+            os.killpg(worker.pid, signal.SIGTERM)
+        else:
+            worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+        assert "starting it again" not in (tmp_path / "worker.log").read_text()
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
