@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -18,7 +19,7 @@ from bridge.config import DatabaseSettings
 from bridge.errors import BridgeError
 
 
-def engine_options(settings: DatabaseSettings) -> dict:
+def engine_options(settings: DatabaseSettings) -> dict[str, Any]:
     """Keyword arguments for `create_engine` (also given to Flask-SQLAlchemy)."""
     url = make_url(settings.url)
     if url.get_backend_name() == "sqlite":
@@ -38,7 +39,7 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every sqlite test
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:  # pragma: no cover - every sqlite test
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
@@ -67,7 +68,7 @@ def make_engine(settings: DatabaseSettings) -> Engine:
 class Database:
     """One engine and its session factory, for code that runs outside Flask."""
 
-    def __init__(self, settings: DatabaseSettings):
+    def __init__(self, settings: DatabaseSettings) -> None:
         self.settings = settings
         self.engine = make_engine(settings)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
