@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,6 +46,12 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def rows_matched(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE in `session`; how many rows it matched (claims compare it with 1)."""
+    result = cast(CursorResult[Any], session.execute(statement))  # a DML statement's result is a CursorResult
+    return result.rowcount
 
 
 class DatabaseDriverMissing(BridgeError):
