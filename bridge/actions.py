@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bridge.outbox import OutboxResult, SessionFactory, process_outbox
+from bridge.outbox import OutboxResult, process_outbox
+from bridge.storage.db import SessionFactory
 
 if TYPE_CHECKING:
     from bridge.amazon.client import AmazonClient

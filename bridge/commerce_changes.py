@@ -18,7 +18,7 @@ shipped, and refund amounts by what Amazon charged minus earlier refunds.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -33,6 +33,7 @@ from bridge.lifecycle import FROM_AMAZON_MARK
 from bridge.magento.search import SearchCriteria, chunked
 from bridge.order_settings import NoTrackingPolicy, OrderSettings
 from bridge.outbox import REASON_LABELS
+from bridge.storage.db import SessionFactory
 from bridge.storage.models import (
     ActionState,
     AmazonOrderItemRecord,
@@ -93,7 +94,7 @@ def _latest(documents: Iterable[Document], key: str, current: datetime | None) -
     return max(times) if times else current
 
 
-def poll_commerce(session_factory: Callable[[], Session], store_id: int, magento: MagentoClient) -> CommercePollResult:
+def poll_commerce(session_factory: SessionFactory, store_id: int, magento: MagentoClient) -> CommercePollResult:
     """Read the store's new Commerce shipments, credit memos and cancels; queue what Amazon must hear."""
     result = CommercePollResult()
     with session_factory() as session:

@@ -39,7 +39,7 @@ from bridge.errors import BridgeError, RetryLater, is_transient
 from bridge.magento.errors import MagentoError, MagentoHTTPError, MagentoInvalidRequest, MagentoNotFound
 from bridge.magento.models import Track
 from bridge.stock import StockLocks, give_back_order_stock
-from bridge.storage.db import rows_matched
+from bridge.storage.db import SessionFactory, rows_matched
 from bridge.storage.models import AmazonOrderRecord, Store, utcnow
 from bridge.storage.orders import COMPLETED, add_event
 from bridge.storage.stores import order_settings
@@ -125,7 +125,7 @@ def due_changes(session: Session, store_id: int, now: datetime, limit: int = DIS
     ))
 
 
-def dispatch_due(session_factory: Callable[[], Session], store_id: int, dispatch: Callable[[list[str]], None],
+def dispatch_due(session_factory: SessionFactory, store_id: int, dispatch: Callable[[list[str]], None],
                  *, now: Callable[[], datetime] = utcnow) -> list[str]:
     """Called by every sync: show *Completed* again where a newer snapshot said Shipped, then dispatch (as jobs,
     or in-process) every order whose Commerce order has to change. Returns the dispatched ids."""
@@ -151,7 +151,7 @@ def dispatch_due(session_factory: Callable[[], Session], store_id: int, dispatch
 class OrderLifecycle:
     """Makes one store's Commerce orders follow their Amazon orders, over Magento's REST API."""
 
-    def __init__(self, session_factory: Callable[[], Session],
+    def __init__(self, session_factory: SessionFactory,
                  magento_factory: Callable[[str | None], MagentoClient], *,
                  lease: timedelta = timedelta(minutes=5), now: Callable[[], datetime] = utcnow,
                  stock_locks: StockLocks | None = None, max_request_seconds: float = 600.0) -> None:

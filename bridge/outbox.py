@@ -22,7 +22,6 @@ A per-store Redis lock with a lease keeps two runs of one store from interleavin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -48,6 +47,7 @@ from bridge.amazon.feeds import (
 )
 from bridge.domain import CANCEL_REASONS
 from bridge.errors import is_transient
+from bridge.storage.db import SessionFactory
 from bridge.storage.models import (
     ActionState,
     AmazonOrderRecord,
@@ -59,8 +59,6 @@ from bridge.storage.orders import add_event
 
 if TYPE_CHECKING:
     from bridge.amazon.client import AmazonClient
-
-SessionFactory = Callable[[], Session]
 
 log = logging.getLogger(__name__)
 

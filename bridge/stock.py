@@ -36,6 +36,7 @@ from bridge.domain import AmazonOrder, AmazonStatus
 from bridge.errors import RetryLater
 from bridge.magento.errors import MagentoError, MagentoHTTPError, MagentoTransportError
 from bridge.order_settings import StockHandling
+from bridge.storage.db import SessionFactory
 from bridge.storage.models import AmazonOrderRecord, StockKind, StockMove, StockMoveState, Store, utcnow
 from bridge.storage.orders import add_event
 from bridge.storage.stores import order_settings, sku_mapper
@@ -253,7 +254,7 @@ class StockLedger:
 
 
 def return_order_stock(
-    session_factory: Callable[[], Session],
+    session_factory: SessionFactory,
     store_id: int,
     amazon_order_id: str,
     magento: MagentoClient,
@@ -304,7 +305,7 @@ def give_back_order_stock(
 
 
 def reconcile_reservations(
-    session_factory: Callable[[], Session],
+    session_factory: SessionFactory,
     store_id: int,
     magento: MagentoClient,
     *,

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
 from bridge.config import SyncSettings
+from bridge.storage.db import SessionFactory
 from bridge.storage.models import Store, SyncCursor, SyncRun, utcnow
 from bridge.storage.orders import record_unreadable, upsert_orders
 from bridge.storage.stores import order_settings
@@ -55,7 +54,7 @@ def initial_cursor(store: Store, settings: SyncSettings) -> datetime:
 
 
 def pull_changes(
-    session_factory: Callable[[], Session],
+    session_factory: SessionFactory,
     store_id: int,
     amazon: AmazonClient,
     settings: SyncSettings,

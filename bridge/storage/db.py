@@ -6,8 +6,8 @@ journaling and a busy timeout; PostgreSQL needs nothing special.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,6 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.config import DatabaseSettings
 from bridge.errors import BridgeError
+
+# What the sync, importer and outbox open sessions with (`with session_factory() as session:`): a sessionmaker,
+# or `Database.session`, which also commits on success.
+SessionFactory = Callable[[], AbstractContextManager[Session]]
 
 
 def engine_options(settings: DatabaseSettings) -> dict[str, Any]:
