@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -27,6 +28,9 @@ from bridge.runtime import Runtime
 from bridge.storage.models import AmazonOrderRecord, BackfillRun, Store, utcnow
 from bridge.storage.orders import record_unreadable, upsert_orders
 from bridge.storage.stores import order_settings
+
+if TYPE_CHECKING:
+    from bridge.importer.pipeline import OrderImporter
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,7 @@ def check_range(since: datetime, until: datetime | None, now: datetime) -> tuple
 def widen_import_from(runtime: Runtime, store_id: int, since: datetime) -> datetime | None:
     """Move the store's *import from* back to `since` when it is later; returns the old value if moved."""
     with runtime.db.session() as session:
-        settings = session.get(Store, store_id).order_settings
+        settings = session.get_one(Store, store_id).order_settings
         old = settings.import_from
         if old is not None and old.tzinfo is None:
             old = old.replace(tzinfo=since.tzinfo)
@@ -140,14 +144,14 @@ def run_backfill(
     run_id: int,
     *,
     on_progress: Callable[[Progress], None] = lambda progress: None,
-    importer=None,
+    importer: OrderImporter | None = None,
 ) -> Progress:
     from bridge.service import make_importer
 
     importer = importer or make_importer(runtime)
     with runtime.db.session() as session:
-        run = session.get(BackfillRun, run_id)
-        store = session.get(Store, run.store_id)
+        run = session.get_one(BackfillRun, run_id)
+        store = session.get_one(Store, run.store_id)
         store_id, since, until = store.id, run.created_after, run.created_before
         settings = order_settings(store.order_settings)  # import_from already widened by the caller
         amazon = runtime.amazon_client(store)
@@ -159,9 +163,9 @@ def run_backfill(
                                     page_size=runtime.settings.sync.page_size)
         with runtime.db.session() as session:
             upsert_orders(session, store_id, list(zip(page.orders, page.raw, strict=True)), settings)
-            for raw, error in getattr(page, "rejected", []):
+            for raw, error in page.rejected:
                 record_unreadable(session, store_id, raw, str(error))
-            run = session.get(BackfillRun, run_id)
+            run = session.get_one(BackfillRun, run_id)
             run.pages += 1
             run.seen += len(page.orders)
             run.next_token = page.next_token
@@ -187,7 +191,7 @@ def run_backfill(
             _import_one(runtime, importer, run_id, store_id, amazon_order_id, progress)
             on_progress(progress)
     with runtime.db.session() as session:
-        run = session.get(BackfillRun, run_id)
+        run = session.get_one(BackfillRun, run_id)
         run.state = "done"
         run.finished_at = utcnow()
     progress.phase = "done"
