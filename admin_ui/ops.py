@@ -60,7 +60,7 @@ def readyz():
     except RedisError as exc:
         checks["redis"] = f"Redis at {host_of(settings.redis.url)} does not answer ({exc})"
     if checks["database"] == "ok":
-        bad = [f"{h.store_code}: {h.side}: {h.last_error}" for h in store_health(db.session,
+        bad = [f"{h.store_code}: {h.side}: {h.last_error}" for h in store_health(db.session(),
                                                                                  schedule=settings.sync.schedule)
                if h.degraded]
         checks["sync"] = "ok" if not bad else "; ".join(bad)
@@ -97,7 +97,7 @@ class _Collector:
 
         up = GaugeMetricFamily("amazon_bridge_dependency_up", "1 when the dependency answers", labels=["dependency"])
         try:
-            yield from bridge_metrics.database_families(db.session, schedule=self.settings.sync.schedule)
+            yield from bridge_metrics.database_families(db.session(), schedule=self.settings.sync.schedule)
             up.add_metric(["database"], 1)
         except SQLAlchemyError as exc:  # a scrape during an outage still answers
             db.session.rollback()
