@@ -18,8 +18,10 @@ from redis import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
+from bridge.config import Settings
 from bridge.errors import BridgeError
 from bridge.explain import explain, host_of, require_schema, safe_database_url
+from bridge.runtime import Runtime
 
 from . import get_runtime, get_settings
 from .extensions import db
@@ -87,7 +89,7 @@ def metrics():
 class _Collector:
     """Reads everything at scrape time (see bridge.metrics for why)."""
 
-    def __init__(self, runtime, settings):
+    def __init__(self, runtime: Runtime, settings: Settings) -> None:
         self.runtime, self.settings = runtime, settings
 
     def collect(self):
