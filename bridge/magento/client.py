@@ -125,6 +125,7 @@ class _Remembered:
     gift_messages_allowed: dict[str, bool] = field(default_factory=dict)  # by store view code
     countries: dict[str, Country] = field(default_factory=dict)  # by upper-case country id
     all_countries: list[Country] | None = None
+    store_code_known: bool | None = None  # whether Magento has this client's store view
 
 
 class MagentoClient:
@@ -257,10 +258,10 @@ class MagentoClient:
         store view shows up as "no route" on every call: say what it is (`StoreViewMissing`)."""
         if self.store_code in (None, "all"):
             return
-        if "store_code_known" not in self._cache:
+        if self._remembered.store_code_known is None:
             codes = {view.code for view in self.for_store(None).store_views()}
-            self._cache["store_code_known"] = self.store_code in codes
-        if not self._cache["store_code_known"]:
+            self._remembered.store_code_known = self.store_code in codes
+        if not self._remembered.store_code_known:
             raise StoreViewMissing(self.store_code) from error
 
     def _wait(self, method: str, path: str, attempt: int, retry_after: str | None, error: MagentoError) -> None:
