@@ -287,7 +287,7 @@ def recent():
                 .limit(current_app.config["RECENT_ORDERS"])
             )
         )
-        counts = import_counts(db.session, store.id)
+        counts = import_counts(db.session(), store.id)
     return render_template(
         "orders/recent.html",
         store=store,

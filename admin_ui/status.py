@@ -110,7 +110,7 @@ def index():
     stores = all_stores()
     runs = last_runs()
     cursors = {c.store_id: c for c in db.session.scalars(select(SyncCursor))}
-    counts = import_counts_by_store(db.session)
+    counts = import_counts_by_store(db.session())
     redis_error = None
     queues: list[QueueInfo] = []
     workers: list[WorkerInfo] = []

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from bridge.domain import ImportState
 from bridge.errors import BridgeError
@@ -110,7 +110,8 @@ def find_or_start(runtime: Runtime, store_id: int, since: datetime, until: datet
         return run.id, False
 
 
-def _due_batch(runtime: Runtime, due_now: tuple, after: tuple | None) -> list[tuple]:
+def _due_batch(runtime: Runtime, due_now: tuple[ColumnElement[bool], ...],
+               after: tuple[datetime, int] | None) -> list[tuple[str, datetime, int]]:
     """The next `IMPORT_BATCH` due orders after `after` in (purchase date, id) order, as (id, date, row id):
     a range of 100,000 orders is never held in memory at once."""
     query = select(AmazonOrderRecord.amazon_order_id, AmazonOrderRecord.purchase_date, AmazonOrderRecord.id).where(
@@ -120,17 +121,17 @@ def _due_batch(runtime: Runtime, due_now: tuple, after: tuple | None) -> list[tu
         query = query.where((AmazonOrderRecord.purchase_date > date)
                             | ((AmazonOrderRecord.purchase_date == date) & (AmazonOrderRecord.id > row_id)))
     with runtime.db.session() as session:
-        return [tuple(row) for row in session.execute(
+        return [(order_id, date, row_id) for order_id, date, row_id in session.execute(
             query.order_by(AmazonOrderRecord.purchase_date, AmazonOrderRecord.id).limit(IMPORT_BATCH))]
 
 
-def _import_one(runtime: Runtime, importer, run_id: int, store_id: int, amazon_order_id: str,
+def _import_one(runtime: Runtime, importer: OrderImporter, run_id: int, store_id: int, amazon_order_id: str,
                 progress: Progress) -> None:
     with order_context(amazon_order_id):
         outcome = importer.import_order(store_id, amazon_order_id, actor="backfill")
     state = outcome.state.value if outcome.state else None
     with runtime.db.session() as session:
-        run = session.get(BackfillRun, run_id)
+        run = session.get_one(BackfillRun, run_id)
         if state == ImportState.IMPORTED.value:
             run.imported += 1
         elif state == ImportState.ERROR.value:
@@ -181,10 +182,11 @@ def run_backfill(
         AmazonOrderRecord.import_state.in_([ImportState.QUEUED.value, ImportState.ERROR.value]),
     )
     with runtime.db.session() as session:
-        total = session.scalar(select(func.count()).select_from(AmazonOrderRecord).where(*due_now))
+        total = session.scalar(select(func.count()).select_from(AmazonOrderRecord).where(*due_now)) or 0
     progress.phase, progress.total, progress.done = "importing", total, 0
     on_progress(progress)
-    after = None  # (purchase_date, id) of the last order taken: each order is tried once per run, oldest first
+    # (purchase_date, id) of the last order taken: each order is tried once per run, oldest first
+    after: tuple[datetime, int] | None = None
     while batch := _due_batch(runtime, due_now, after):
         after = batch[-1][1:]
         for amazon_order_id, _, _ in batch:

@@ -280,7 +280,7 @@ def import_counts(session: Session, store_id: int | None = None,
     return counts
 
 
-def import_counts_by_store(session) -> dict[int, dict[str, int]]:
+def import_counts_by_store(session: Session) -> dict[int, dict[str, int]]:
     """`import_counts` of every store in one query: {store id: {state: count}} (stores without orders absent)."""
     counts: dict[int, dict[str, int]] = {}
     for store_id, state, n in session.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -58,6 +59,7 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
             raise click.ClickException(str(exc)) from exc
     importer = make_importer(rt)
     counts = {"imported": 0, "error": 0, "other": 0}
+    dispatch: Callable[[list[str]], None]
     if once:
 
         def dispatch(ids: list[str]) -> None:
