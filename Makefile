@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# ruff, then mypy (strict on bridge/, checked on jobs/ and admin_ui/; see [tool.mypy] in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The whole suite: twins, Redis, worker processes, SQLite and (when it answers) PostgreSQL, browser tests.
 test: $(STAMP) lint

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -20,6 +20,9 @@ from bridge.storage.db import configure_sqlite, engine_options
 from bridge.storage.migrate import MIGRATIONS_DIR
 
 from .extensions import csrf, db, login_manager, migrate
+
+if TYPE_CHECKING:
+    from bridge.runtime import Runtime
 
 
 class SecretKeyMissing(BridgeError):
@@ -216,11 +219,13 @@ def get_settings() -> Settings:
     """The bridge settings the running app was built with (links, Magento admin URL)."""
     from flask import current_app
 
-    return current_app.extensions["bridge_settings"]
+    settings: Settings = current_app.extensions["bridge_settings"]
+    return settings
 
 
-def get_runtime() -> Any:
+def get_runtime() -> Runtime:
     """The app's Runtime: its Redis for queues and throttling, its Amazon clients for live status checks."""
     from flask import current_app
 
-    return current_app.extensions["bridge_runtime"]
+    runtime: Runtime = current_app.extensions["bridge_runtime"]
+    return runtime

@@ -97,7 +97,7 @@ def degraded() -> dict[str, Any]:
     from . import get_runtime, get_settings
 
     settings = get_settings()
-    stores = [h for h in store_health(db.session, schedule=settings.sync.schedule, counts=False)
+    stores = [h for h in store_health(db.session(), schedule=settings.sync.schedule, counts=False)
               if h.degraded and can_see(h.store_id)]
     redis_error = None
     try:
@@ -114,8 +114,8 @@ def error_orders_url(store: Store) -> str:
 
 def banners() -> dict[str, Any]:
     """Template context for signed-in pages only: the sign-in page must not reveal store names."""
-    empty = {"error_stores": [], "failing_syncs": [], "stores": [], "degraded_stores": [], "redis_down": None,
-             "error_orders_url": error_orders_url}
+    empty: dict[str, Any] = {"error_stores": [], "failing_syncs": [], "stores": [], "degraded_stores": [],
+                             "redis_down": None, "error_orders_url": error_orders_url}
     try:
         if not current_user.is_authenticated:
             return empty

@@ -38,7 +38,7 @@ def confirm(amazon_order_id: str):
         flash(f"The buyer has not asked to cancel order {record.amazon_order_id}; nothing queued.", "warning")
         return redirect(detail)
     try:
-        request_cancel(db.session, record, REASON, requested_by=current_user.username)
+        request_cancel(db.session(), record, REASON, requested_by=current_user.username)
         db.session.commit()  # recorded before it is queued: a crash or Redis outage never loses it
     except CancelRefused as exc:
         db.session.rollback()

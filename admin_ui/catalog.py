@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bridge.errors import RetryLater, is_transient
 from bridge.magento.errors import MagentoError, MagentoNotFound
 from bridge.magento.models import Country
 from bridge.magento.search import SearchCriteria
 from bridge.retry import NO_RETRY
+
+if TYPE_CHECKING:
+    from bridge.magento.client import MagentoClient
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,7 @@ class ProductChoice:
     name: str
 
 
-def _client():
+def _client() -> MagentoClient:
     from bridge.config import ConfigError
 
     from . import get_runtime

@@ -8,7 +8,7 @@ from typing import Any
 try:  # WTForms >= 3.3 deprecates plain (value, label) tuples
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # pragma: no cover - older WTForms
-    SelectChoice = None  # type: ignore[assignment,misc]
+    SelectChoice = None
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[Any]:

@@ -18,8 +18,10 @@ from redis import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
+from bridge.config import Settings
 from bridge.errors import BridgeError
 from bridge.explain import explain, host_of, require_schema, safe_database_url
+from bridge.runtime import Runtime
 
 from . import get_runtime, get_settings
 from .extensions import db
@@ -60,7 +62,7 @@ def readyz():
     except RedisError as exc:
         checks["redis"] = f"Redis at {host_of(settings.redis.url)} does not answer ({exc})"
     if checks["database"] == "ok":
-        bad = [f"{h.store_code}: {h.side}: {h.last_error}" for h in store_health(db.session,
+        bad = [f"{h.store_code}: {h.side}: {h.last_error}" for h in store_health(db.session(),
                                                                                  schedule=settings.sync.schedule)
                if h.degraded]
         checks["sync"] = "ok" if not bad else "; ".join(bad)
@@ -87,7 +89,7 @@ def metrics():
 class _Collector:
     """Reads everything at scrape time (see bridge.metrics for why)."""
 
-    def __init__(self, runtime, settings):
+    def __init__(self, runtime: Runtime, settings: Settings) -> None:
         self.runtime, self.settings = runtime, settings
 
     def collect(self):
@@ -97,7 +99,7 @@ class _Collector:
 
         up = GaugeMetricFamily("amazon_bridge_dependency_up", "1 when the dependency answers", labels=["dependency"])
         try:
-            yield from bridge_metrics.database_families(db.session, schedule=self.settings.sync.schedule)
+            yield from bridge_metrics.database_families(db.session(), schedule=self.settings.sync.schedule)
             up.add_metric(["database"], 1)
         except SQLAlchemyError as exc:  # a scrape during an outage still answers
             db.session.rollback()

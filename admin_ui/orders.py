@@ -182,7 +182,7 @@ class OrderFilters:
             # "Error" is the import state, the one vocabulary of the banner and the Recent Orders count:
             # an order in error is one that could not become a Commerce order, whatever Amazon's status.
             amazon = [s for s in self.statuses if s != ERROR_STATUS]
-            either = [o.status.in_(amazon)] if amazon else []
+            either: list[ColumnElement[bool]] = [o.status.in_(amazon)] if amazon else []
             if ERROR_STATUS in self.statuses:
                 either.append(o.import_state == ImportState.ERROR.value)
             conds.append(or_(*either) if len(either) > 1 else either[0])
@@ -287,7 +287,7 @@ def recent():
                 .limit(current_app.config["RECENT_ORDERS"])
             )
         )
-        counts = import_counts(db.session, store.id)
+        counts = import_counts(db.session(), store.id)
     return render_template(
         "orders/recent.html",
         store=store,

@@ -91,7 +91,7 @@ def rq_overview(connection: Any) -> tuple[list[QueueInfo], list[WorkerInfo], lis
                 continue
             result = job.latest_result()
             error = _last_line(result.exc_string if result is not None else getattr(job, "exc_info", None))
-            failed.append(FailedJob(name, job.id, job.description or job.func_name, job.ended_at, error))
+            failed.append(FailedJob(name, job.id, job.description or job.func_name or job.id, job.ended_at, error))
     workers = [
         WorkerInfo(
             name=w.name,
@@ -110,7 +110,7 @@ def index():
     stores = all_stores()
     runs = last_runs()
     cursors = {c.store_id: c for c in db.session.scalars(select(SyncCursor))}
-    counts = import_counts_by_store(db.session)
+    counts = import_counts_by_store(db.session())
     redis_error = None
     queues: list[QueueInfo] = []
     workers: list[WorkerInfo] = []
@@ -127,8 +127,8 @@ def index():
     from . import get_settings
     from .chart import chart_data, render_svg
 
-    health = [h for h in store_health(db.session, schedule=get_settings().sync.schedule) if can_see(h.store_id)]
-    chart = render_svg(chart_data(db.session, visible_store_ids()))
+    health = [h for h in store_health(db.session(), schedule=get_settings().sync.schedule) if can_see(h.store_id)]
+    chart = render_svg(chart_data(db.session(), visible_store_ids()))
     reconciles = list(db.session.scalars(
         select(ReconcileRun).where(store_condition(ReconcileRun.store_id))
         .order_by(ReconcileRun.started_at.desc(), ReconcileRun.id.desc()).limit(10)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
@@ -82,7 +82,8 @@ def _with_stores(form: FlaskForm) -> FlaskForm:
 
 def set_stores(user: User, store_ids: list[int]) -> None:
     """Scope `user` to these stores (admins are never scoped: they manage every store)."""
-    db.session.execute(UserStore.__table__.delete().where(UserStore.user_id == user.id))
+    db.session.execute(delete(UserStore).where(UserStore.user_id == user.id)
+                       .execution_options(synchronize_session=False))
     if user.role != Role.ADMIN.value:
         db.session.add_all(UserStore(user_id=user.id, store_id=i) for i in sorted(set(store_ids)))
 
@@ -125,7 +126,7 @@ def index():
     form = _with_stores(NewUserForm())
     if form.validate_on_submit():
         try:
-            user = create_user(db.session, form.username.data.strip(), form.role.data, form.password.data)
+            user = create_user(db.session(), form.username.data.strip(), form.role.data, form.password.data)
         except UserError as exc:
             form.username.errors = [str(exc)]
         else:

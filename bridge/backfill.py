@@ -17,8 +17,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from bridge.domain import ImportState
 from bridge.errors import BridgeError
@@ -27,6 +28,9 @@ from bridge.runtime import Runtime
 from bridge.storage.models import AmazonOrderRecord, BackfillRun, Store, utcnow
 from bridge.storage.orders import record_unreadable, upsert_orders
 from bridge.storage.stores import order_settings
+
+if TYPE_CHECKING:
+    from bridge.importer.pipeline import OrderImporter
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,7 @@ def check_range(since: datetime, until: datetime | None, now: datetime) -> tuple
 def widen_import_from(runtime: Runtime, store_id: int, since: datetime) -> datetime | None:
     """Move the store's *import from* back to `since` when it is later; returns the old value if moved."""
     with runtime.db.session() as session:
-        settings = session.get(Store, store_id).order_settings
+        settings = session.get_one(Store, store_id).order_settings
         old = settings.import_from
         if old is not None and old.tzinfo is None:
             old = old.replace(tzinfo=since.tzinfo)
@@ -106,7 +110,8 @@ def find_or_start(runtime: Runtime, store_id: int, since: datetime, until: datet
         return run.id, False
 
 
-def _due_batch(runtime: Runtime, due_now: tuple, after: tuple | None) -> list[tuple]:
+def _due_batch(runtime: Runtime, due_now: tuple[ColumnElement[bool], ...],
+               after: tuple[datetime, int] | None) -> list[tuple[str, datetime, int]]:
     """The next `IMPORT_BATCH` due orders after `after` in (purchase date, id) order, as (id, date, row id):
     a range of 100,000 orders is never held in memory at once."""
     query = select(AmazonOrderRecord.amazon_order_id, AmazonOrderRecord.purchase_date, AmazonOrderRecord.id).where(
@@ -116,17 +121,17 @@ def _due_batch(runtime: Runtime, due_now: tuple, after: tuple | None) -> list[tu
         query = query.where((AmazonOrderRecord.purchase_date > date)
                             | ((AmazonOrderRecord.purchase_date == date) & (AmazonOrderRecord.id > row_id)))
     with runtime.db.session() as session:
-        return [tuple(row) for row in session.execute(
+        return [(order_id, date, row_id) for order_id, date, row_id in session.execute(
             query.order_by(AmazonOrderRecord.purchase_date, AmazonOrderRecord.id).limit(IMPORT_BATCH))]
 
 
-def _import_one(runtime: Runtime, importer, run_id: int, store_id: int, amazon_order_id: str,
+def _import_one(runtime: Runtime, importer: OrderImporter, run_id: int, store_id: int, amazon_order_id: str,
                 progress: Progress) -> None:
     with order_context(amazon_order_id):
         outcome = importer.import_order(store_id, amazon_order_id, actor="backfill")
     state = outcome.state.value if outcome.state else None
     with runtime.db.session() as session:
-        run = session.get(BackfillRun, run_id)
+        run = session.get_one(BackfillRun, run_id)
         if state == ImportState.IMPORTED.value:
             run.imported += 1
         elif state == ImportState.ERROR.value:
@@ -140,14 +145,14 @@ def run_backfill(
     run_id: int,
     *,
     on_progress: Callable[[Progress], None] = lambda progress: None,
-    importer=None,
+    importer: OrderImporter | None = None,
 ) -> Progress:
     from bridge.service import make_importer
 
     importer = importer or make_importer(runtime)
     with runtime.db.session() as session:
-        run = session.get(BackfillRun, run_id)
-        store = session.get(Store, run.store_id)
+        run = session.get_one(BackfillRun, run_id)
+        store = session.get_one(Store, run.store_id)
         store_id, since, until = store.id, run.created_after, run.created_before
         settings = order_settings(store.order_settings)  # import_from already widened by the caller
         amazon = runtime.amazon_client(store)
@@ -159,9 +164,9 @@ def run_backfill(
                                     page_size=runtime.settings.sync.page_size)
         with runtime.db.session() as session:
             upsert_orders(session, store_id, list(zip(page.orders, page.raw, strict=True)), settings)
-            for raw, error in getattr(page, "rejected", []):
+            for raw, error in page.rejected:
                 record_unreadable(session, store_id, raw, str(error))
-            run = session.get(BackfillRun, run_id)
+            run = session.get_one(BackfillRun, run_id)
             run.pages += 1
             run.seen += len(page.orders)
             run.next_token = page.next_token
@@ -177,17 +182,18 @@ def run_backfill(
         AmazonOrderRecord.import_state.in_([ImportState.QUEUED.value, ImportState.ERROR.value]),
     )
     with runtime.db.session() as session:
-        total = session.scalar(select(func.count()).select_from(AmazonOrderRecord).where(*due_now))
+        total = session.scalar(select(func.count()).select_from(AmazonOrderRecord).where(*due_now)) or 0
     progress.phase, progress.total, progress.done = "importing", total, 0
     on_progress(progress)
-    after = None  # (purchase_date, id) of the last order taken: each order is tried once per run, oldest first
+    # (purchase_date, id) of the last order taken: each order is tried once per run, oldest first
+    after: tuple[datetime, int] | None = None
     while batch := _due_batch(runtime, due_now, after):
         after = batch[-1][1:]
         for amazon_order_id, _, _ in batch:
             _import_one(runtime, importer, run_id, store_id, amazon_order_id, progress)
             on_progress(progress)
     with runtime.db.session() as session:
-        run = session.get(BackfillRun, run_id)
+        run = session.get_one(BackfillRun, run_id)
         run.state = "done"
         run.finished_at = utcnow()
     progress.phase = "done"

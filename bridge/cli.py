@@ -7,8 +7,12 @@ called, so `bridge` itself never imports Flask or RQ and `amazon-bridge --help` 
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any, cast
 
 import click
+
+if TYPE_CHECKING:
+    from bridge.config import Settings
 
 # name -> "module:attribute" of a click command or group
 LAZY_COMMANDS: dict[str, str] = {
@@ -33,7 +37,7 @@ LAZY_COMMANDS: dict[str, str] = {
 class LazyGroup(click.Group):
     """A click group whose commands are imported on first use (click's documented lazy-loading pattern)."""
 
-    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs):
+    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_commands = lazy_commands or {}
 
@@ -43,10 +47,10 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy_commands:
             module_name, attr = self.lazy_commands[cmd_name].split(":")
-            return getattr(importlib.import_module(module_name), attr)
+            return cast(click.Command, getattr(importlib.import_module(module_name), attr))
         return super().get_command(ctx, cmd_name)
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         """Expected failures (no database, Redis down, Magento unreachable, refused credentials...) end in
         one sentence and exit code 1; anything else is a bug and keeps its traceback."""
         try:
@@ -62,7 +66,7 @@ class LazyGroup(click.Group):
             raise click.ClickException(message) from exc
 
 
-def _settings_or_none(ctx: click.Context):
+def _settings_or_none(ctx: click.Context) -> Settings | None:
     from bridge.config import ConfigError, load_settings
 
     try:

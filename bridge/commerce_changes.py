@@ -18,11 +18,11 @@ shipped, and refund amounts by what Amazon charged minus earlier refunds.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from bridge.lifecycle import FROM_AMAZON_MARK
 from bridge.magento.search import SearchCriteria, chunked
 from bridge.order_settings import NoTrackingPolicy, OrderSettings
 from bridge.outbox import REASON_LABELS
+from bridge.storage.db import SessionFactory
 from bridge.storage.models import (
     ActionState,
     AmazonOrderItemRecord,
@@ -44,6 +45,11 @@ from bridge.storage.models import (
 )
 from bridge.storage.orders import add_event
 from bridge.storage.stores import order_settings
+
+if TYPE_CHECKING:
+    from bridge.magento.client import MagentoClient
+
+Document = dict[str, Any]  # one shipment, credit memo or order as Magento's REST API returns it
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +87,14 @@ def _since(criteria_field: str, mark: datetime) -> SearchCriteria:
     return SearchCriteria().where(criteria_field, _magento_time(mark - OVERLAP), "gteq").sort(criteria_field, "ASC")
 
 
-def _latest(documents: Iterable[dict], key: str, current: datetime | None) -> datetime | None:
+def _latest(documents: Iterable[Document], key: str, current: datetime | None) -> datetime | None:
     times = [t for t in (_parse_magento_time(d.get(key)) for d in documents) if t is not None]
     if current is not None:
         times.append(current)
     return max(times) if times else current
 
 
-def poll_commerce(session_factory: Callable[[], Session], store_id: int, magento) -> CommercePollResult:
+def poll_commerce(session_factory: SessionFactory, store_id: int, magento: MagentoClient) -> CommercePollResult:
     """Read the store's new Commerce shipments, credit memos and cancels; queue what Amazon must hear."""
     result = CommercePollResult()
     with session_factory() as session:
@@ -144,17 +150,18 @@ def poll_commerce(session_factory: Callable[[], Session], store_id: int, magento
     return result
 
 
-def _records(session: Session, store_id: int, magento_ids: set) -> dict[int, AmazonOrderRecord]:
+def _records(session: Session, store_id: int, magento_ids: set[Any]) -> dict[int, AmazonOrderRecord]:
     ids = sorted(i for i in magento_ids if isinstance(i, int))
     records: dict[int, AmazonOrderRecord] = {}
     for batch in chunked(ids, 500):
         for record in session.scalars(select(AmazonOrderRecord).where(
                 AmazonOrderRecord.store_id == store_id, AmazonOrderRecord.magento_entity_id.in_(list(batch)))):
-            records[record.magento_entity_id] = record
+            if record.magento_entity_id is not None:  # always, by the query
+                records[record.magento_entity_id] = record
     return records
 
 
-def _amazon_item_ids(magento, order_ids: set[int]) -> dict[int, str]:
+def _amazon_item_ids(magento: MagentoClient, order_ids: set[int]) -> dict[int, str]:
     """Magento order item id -> Amazon OrderItemId, for all the given orders in one search per 100."""
     out: dict[int, str] = {}
     for batch in chunked(sorted(order_ids), 100):
@@ -175,7 +182,7 @@ def _existing(session: Session, record: AmazonOrderRecord, kind: str | None = No
     return list(session.scalars(query.order_by(OutboundAction.id)))
 
 
-def _lines(document: dict, item_map: dict[int, str]) -> dict[str, int]:
+def _lines(document: Document, item_map: dict[int, str]) -> dict[str, int]:
     """Amazon OrderItemId -> quantity for a shipment or credit memo."""
     lines: dict[str, int] = {}
     for item in document.get("items") or []:
@@ -192,7 +199,7 @@ def _lines(document: dict, item_map: dict[int, str]) -> dict[str, int]:
 # ------------------------------------------------------------------------------------------ shipments
 
 
-def _on_shipment(session: Session, record: AmazonOrderRecord, shipment: dict, item_map: dict[int, str],
+def _on_shipment(session: Session, record: AmazonOrderRecord, shipment: Document, item_map: dict[int, str],
                  settings: OrderSettings, result: CommercePollResult) -> None:
     key = f"shipment-{shipment['entity_id']}"
     actions = _existing(session, record, "shipment")
@@ -226,7 +233,7 @@ def _on_shipment(session: Session, record: AmazonOrderRecord, shipment: dict, it
             continue
         for item_id, qty in (other.payload or {}).get("items") or []:
             shipped_before[item_id] = shipped_before.get(item_id, 0) + int(qty)
-    lines: list[list] = []
+    lines: list[list[str | int]] = []  # [[Amazon OrderItemId, quantity]], as stored in the JSON payload
     for item_id, qty in _lines(shipment, item_map).items():
         item = _item(record, item_id)
         if item is None:
@@ -281,7 +288,7 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _on_creditmemo(session: Session, record: AmazonOrderRecord, memo: dict, item_map: dict[int, str],
+def _on_creditmemo(session: Session, record: AmazonOrderRecord, memo: Document, item_map: dict[int, str],
                    settings: OrderSettings, result: CommercePollResult) -> None:
     key = f"creditmemo-{memo['entity_id']}"
     actions = _existing(session, record)
@@ -310,7 +317,7 @@ def _on_creditmemo(session: Session, record: AmazonOrderRecord, memo: dict, item
     shipping_total = Decimal(str(memo.get("shipping_amount") or 0))
     shipping_base = [i for i in record.items if i.order_item_id in lines] or list(record.items)
     shipping_charged = sum((i.shipping_price for i in shipping_base), Decimal(0))
-    items_out = []
+    items_out: list[dict[str, Any]] = []
     for item in record.items:
         qty = lines.get(item.order_item_id, 0)
         share = Decimal(qty) / Decimal(item.qty_ordered) if item.qty_ordered else Decimal(0)
@@ -322,7 +329,7 @@ def _on_creditmemo(session: Session, record: AmazonOrderRecord, memo: dict, item
         }
         charged = {"Principal": item.item_price, "Tax": item.item_tax, "Shipping": item.shipping_price}
         done = refunded.get(item.order_item_id, {})
-        components = {}
+        components: dict[str, str] = {}
         for name, value in wanted.items():
             left = max(charged[name] - done.get(name, Decimal(0)), Decimal(0))
             amount = _cents(min(value, left))
@@ -346,7 +353,9 @@ def _on_creditmemo(session: Session, record: AmazonOrderRecord, memo: dict, item
     result.queued += 1
 
 
-def _cancel_items(session, record, memo, key, number, lines, settings, actions, result) -> None:
+def _cancel_items(session: Session, record: AmazonOrderRecord, memo: Document, key: str, number: str,
+                  lines: dict[str, int], settings: OrderSettings, actions: list[OutboundAction],
+                  result: CommercePollResult) -> None:
     """A credit memo on an Unshipped order: cancel those items on Amazon instead of refunding them."""
     if any(a.kind == "cancel" and a.dedupe_key == "cancel" and a.state not in DEAD_STATES for a in actions):
         return  # the whole order is being canceled already

@@ -180,7 +180,7 @@ def missing_magento_credentials(magento: MagentoSettings) -> list[str]:
     return [name for name, value in zip(MAGENTO_OAUTH_ENV, values, strict=True) if not value]
 
 
-def load_settings(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Settings:
+def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:
     """Settings from `path` (or ./config.toml when present, else defaults) and the environment."""
     env = dict(os.environ if env is None else env)
     data: dict[str, Any] = {}
@@ -195,19 +195,20 @@ def load_settings(path: str | os.PathLike | None = None, env: dict[str, str] | N
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
 
-    sections = {}
+    sections: dict[str, Any] = {}
+    blank = Settings()  # every section's defaults
     known = {f.name for f in fields(Settings)}
     for section in data:
         if section not in known:
             raise ConfigError(f"{section}: unknown section (expected one of {', '.join(sorted(known))})")
     for section_field in fields(Settings):
         section = section_field.name
-        cls = section_field.default_factory  # type: ignore[misc]
-        defaults = cls()
+        defaults = getattr(blank, section)
+        cls = type(defaults)
         given = data.get(section, {})
         if not isinstance(given, dict):
             raise ConfigError(f"{section}: expected a table [{section}]")
-        values = {}
+        values: dict[str, Any] = {}
         section_keys = {f.name for f in fields(cls)}
         for key in given:
             if key not in section_keys:

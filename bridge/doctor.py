@@ -10,9 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bridge.config import ConfigError, Settings, load_settings, missing_magento_credentials
 from bridge.explain import explain, host_of, require_schema, safe_database_url
+
+if TYPE_CHECKING:
+    from bridge.runtime import Runtime
+    from bridge.storage.models import Store
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def iter_checks(config_path: str | None, *, settings: Settings | None = None) ->
     from bridge.runtime import Runtime
 
     runtime = Runtime(settings)
-    stores: list = []
+    stores: list[Store] = []
     db_ok = _guard(settings, lambda: _database(runtime))
     yield Check("database", *db_ok)
     if db_ok[0]:
@@ -100,12 +105,12 @@ def _guard(settings: Settings, check: Callable[[], str]) -> tuple[bool, str]:
         return False, message
 
 
-def _database(runtime) -> str:
+def _database(runtime: Runtime) -> str:
     require_schema(runtime.db.engine, runtime.settings.database.url)
     return f"ok ({safe_database_url(runtime.settings.database.url)}, schema up to date)"
 
 
-def _stores(runtime) -> list:
+def _stores(runtime: Runtime) -> list[Store]:
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
@@ -115,12 +120,12 @@ def _stores(runtime) -> list:
         return list(session.scalars(select(Store).options(selectinload(Store.order_settings)).order_by(Store.id)))
 
 
-def _redis(runtime) -> str:
+def _redis(runtime: Runtime) -> str:
     runtime.redis.ping()
     return f"ok ({host_of(runtime.settings.redis.url)})"
 
 
-def _magento(runtime, settings: Settings, stores: list) -> Iterator[Check]:
+def _magento(runtime: Runtime, settings: Settings, stores: list[Store]) -> Iterator[Check]:
     from bridge.magento.client import MagentoClient
     from bridge.magento.errors import MagentoAuthError, MagentoError, MagentoHTTPError
     from bridge.retry import NO_RETRY
@@ -130,7 +135,8 @@ def _magento(runtime, settings: Settings, stores: list) -> Iterator[Check]:
     for probe in ACL_PROBES:
         try:
             path, _, query = probe.path.partition("?")
-            params = [tuple(part.split("=", 1)) for part in query.split("&")] if query else None
+            params = [(key, value) for key, _, value in (part.partition("=") for part in query.split("&"))
+                      ] if query else None
             client.request(probe.method, path, params=params, body={} if probe.method == "POST" else None)
         except MagentoAuthError as exc:
             resources = (exc.parameters or {}).get("resources") if isinstance(exc.parameters, dict) else None
@@ -169,7 +175,7 @@ def _magento(runtime, settings: Settings, stores: list) -> Iterator[Check]:
                         "store's Order Settings")
 
 
-def _amazon(runtime, settings: Settings, stores: list) -> Iterator[Check]:
+def _amazon(runtime: Runtime, settings: Settings, stores: list[Store]) -> Iterator[Check]:
     import os
 
     from bridge.storage.models import utcnow
@@ -187,7 +193,7 @@ def _amazon(runtime, settings: Settings, stores: list) -> Iterator[Check]:
             yield Check(name, False, f"the refresh token variable {store.refresh_token_env} is not set")
             continue
 
-        def probe(store=store) -> str:
+        def probe(store: Store = store) -> str:
             client = runtime.amazon_client(store)
             client.search_orders(created_after=utcnow() - timedelta(days=1), page_size=1)
             return f"ok (LWA token, seller {store.seller_id}, marketplace {store.marketplace_id})"

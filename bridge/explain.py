@@ -6,6 +6,7 @@ The command line (and `doctor`) show these instead of a traceback. One place dec
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, inspect
@@ -14,6 +15,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 
 from bridge.config import ConfigError, Settings
 from bridge.errors import BridgeError
+
+if TYPE_CHECKING:
+    from bridge.magento.errors import MagentoAuthError
 
 UPGRADE_HINT = "run `amazon-bridge db upgrade`"
 
@@ -118,7 +122,7 @@ def explain(exc: BaseException, settings: Settings | None = None) -> str | None:
     return None
 
 
-def _acl_resource(exc) -> str | None:
+def _acl_resource(exc: MagentoAuthError) -> str | None:
     params = exc.parameters
     if isinstance(params, dict) and params.get("resources"):
         return str(params["resources"])

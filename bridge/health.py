@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import overload
 
 from croniter import croniter
 from sqlalchemy import func, select
@@ -134,6 +135,10 @@ def store_health(
     return out
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: datetime | None) -> datetime | None: ...
 def _aware(value: datetime | None) -> datetime | None:
     from datetime import UTC
 

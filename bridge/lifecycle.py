@@ -27,9 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, and_, cast, literal, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, cast, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bridge.amazon.errors import AmazonDataError
@@ -39,9 +39,15 @@ from bridge.errors import BridgeError, RetryLater, is_transient
 from bridge.magento.errors import MagentoError, MagentoHTTPError, MagentoInvalidRequest, MagentoNotFound
 from bridge.magento.models import Track
 from bridge.stock import StockLocks, give_back_order_stock
+from bridge.storage.db import SessionFactory, rows_matched
 from bridge.storage.models import AmazonOrderRecord, Store, utcnow
 from bridge.storage.orders import COMPLETED, add_event
 from bridge.storage.stores import order_settings
+
+if TYPE_CHECKING:
+    from bridge.magento.client import MagentoClient
+
+MagentoOrder = dict[str, Any]  # an order as Magento's REST API returns it
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +87,7 @@ class LifecycleOutcome:
 # -- what is due --------------------------------------------------------------------------------------------
 
 
-def _due_condition(now: datetime):
+def _due_condition(now: datetime) -> ColumnElement[bool]:
     o = AmazonOrderRecord
     canceled = and_(
         o.status == AmazonStatus.CANCELED.value,
@@ -119,7 +125,7 @@ def due_changes(session: Session, store_id: int, now: datetime, limit: int = DIS
     ))
 
 
-def dispatch_due(session_factory: Callable[[], Session], store_id: int, dispatch: Callable[[list[str]], None],
+def dispatch_due(session_factory: SessionFactory, store_id: int, dispatch: Callable[[list[str]], None],
                  *, now: Callable[[], datetime] = utcnow) -> list[str]:
     """Called by every sync: show *Completed* again where a newer snapshot said Shipped, then dispatch (as jobs,
     or in-process) every order whose Commerce order has to change. Returns the dispatched ids."""
@@ -145,9 +151,10 @@ def dispatch_due(session_factory: Callable[[], Session], store_id: int, dispatch
 class OrderLifecycle:
     """Makes one store's Commerce orders follow their Amazon orders, over Magento's REST API."""
 
-    def __init__(self, session_factory: Callable[[], Session], magento_factory: Callable[[str | None], Any], *,
+    def __init__(self, session_factory: SessionFactory,
+                 magento_factory: Callable[[str | None], MagentoClient], *,
                  lease: timedelta = timedelta(minutes=5), now: Callable[[], datetime] = utcnow,
-                 stock_locks: StockLocks | None = None, max_request_seconds: float = 600.0):
+                 stock_locks: StockLocks | None = None, max_request_seconds: float = 600.0) -> None:
         self.session_factory = session_factory
         self.magento_factory = magento_factory
         self.lease = lease
@@ -170,7 +177,7 @@ class OrderLifecycle:
         token = secrets.token_hex(16)
         now = self.now()
         with self.session_factory() as session:
-            result = session.execute(
+            claimed = rows_matched(session,
                 update(AmazonOrderRecord)
                 .where(AmazonOrderRecord.store_id == store_id, AmazonOrderRecord.amazon_order_id == amazon_order_id,
                        or_(AmazonOrderRecord.claim_token.is_(None), AmazonOrderRecord.claim_expires_at < now))
@@ -178,7 +185,7 @@ class OrderLifecycle:
                 .execution_options(synchronize_session=False)
             )
             session.commit()
-        return token if result.rowcount == 1 else None
+        return token if claimed == 1 else None
 
     def _release(self, store_id: int, amazon_order_id: str, token: str) -> None:
         with self.session_factory() as session:
@@ -204,7 +211,7 @@ class OrderLifecycle:
                 order = order_from_v2026(record.snapshot)
             except AmazonDataError as exc:
                 return LifecycleOutcome(amazon_order_id, "nothing", f"snapshot unreadable: {exc}")
-            store = session.get(Store, store_id)
+            store = session.get_one(Store, store_id)
             settings = order_settings(store.order_settings)
             magento = self.magento_factory(settings.store_view_code)
             record.commerce_checked_at = self.now()
@@ -245,23 +252,25 @@ class OrderLifecycle:
 
     # canceled on Amazon ------------------------------------------------------------------------
 
-    def _cancel(self, session, record: AmazonOrderRecord, order: AmazonOrder, magento, actor) -> LifecycleOutcome:
-        entity_id = record.magento_entity_id
-        current = magento.get_order(entity_id)
-        state = current.get("state")
+    def _cancel(self, session: Session, record: AmazonOrderRecord, order: AmazonOrder, magento: MagentoClient,
+                actor: str) -> LifecycleOutcome:
+        entity_id = _entity_id(record)
+        first = magento.get_order(entity_id)
+        current: MagentoOrder | None = first
+        state = first.get("state")
         why = _cancel_reason_text(order)
         action = "nothing"
         if state == "canceled":
             record.commerce_synced_status = SYNCED_CANCELED
-        elif state == "closed" or _money(current.get("total_refunded")) >= _money(current.get("total_paid")) > 0:
+        elif state == "closed" or _money(first.get("total_refunded")) >= _money(first.get("total_paid")) > 0:
             record.commerce_synced_status = SYNCED_REFUNDED  # refunded already (by us before a crash, or a person)
         else:
-            if _can_cancel(current) and magento.cancel(entity_id):
+            if _can_cancel(first) and magento.cancel(entity_id):
                 action = "canceled"
                 add_event(record, "commerce_canceled",
                           f"Commerce order #{record.magento_increment_id} canceled: {why}.", actor)
                 session.commit()
-                current = magento.get_order(entity_id) if _money(current.get("total_invoiced")) > 0 else None
+                current = magento.get_order(entity_id) if _money(first.get("total_invoiced")) > 0 else None
             refundable = current is not None and _money(current.get("total_paid")) - _money(
                 current.get("total_refunded")) > 0
             if action == "nothing" and not refundable:
@@ -279,7 +288,7 @@ class OrderLifecycle:
             give_back_order_stock(session, record, magento, locks=self.stock_locks,
                                   max_request_seconds=self.max_request_seconds,
                                   why="the order was canceled on Amazon after import", actor=actor)
-        after = magento.get_order(entity_id) if action != "nothing" else current
+        after = magento.get_order(entity_id) if action != "nothing" else first
         if not _has_comment(after, CANCEL_MARK):
             what = ("everything is refunded with an offline credit memo"
                     if record.commerce_synced_status == SYNCED_REFUNDED else "the Commerce order is canceled")
@@ -292,8 +301,9 @@ class OrderLifecycle:
 
     # shipped on Amazon ---------------------------------------------------------------------------
 
-    def _complete(self, session, record: AmazonOrderRecord, order: AmazonOrder, magento, actor) -> LifecycleOutcome:
-        entity_id = record.magento_entity_id
+    def _complete(self, session: Session, record: AmazonOrderRecord, order: AmazonOrder, magento: MagentoClient,
+                  actor: str) -> LifecycleOutcome:
+        entity_id = _entity_id(record)
         current = magento.get_order(entity_id)
         state = current.get("state")
         tracks = tracks_from_packages(order.packages)
@@ -336,10 +346,11 @@ class OrderLifecycle:
         return LifecycleOutcome(record.amazon_order_id, action, record.notes or "")
 
 
-    def _partial(self, session, record: AmazonOrderRecord, order: AmazonOrder, magento, actor) -> LifecycleOutcome:
+    def _partial(self, session: Session, record: AmazonOrderRecord, order: AmazonOrder, magento: MagentoClient,
+                 actor: str) -> LifecycleOutcome:
         """PartiallyShipped in Seller Central: Commerce ships what Amazon shipped so far; completion waits for
         Shipped. Orders whose stock the bridge took get no shipment (see `_complete`)."""
-        current = magento.get_order(record.magento_entity_id)
+        current = magento.get_order(_entity_id(record))
         action = "nothing"
         if current.get("state") not in ("canceled", "closed", "complete") and not record.stock_applied:
             to_ship = _quantities_to_ship(current, order)
@@ -350,17 +361,17 @@ class OrderLifecycle:
         session.commit()
         return LifecycleOutcome(record.amazon_order_id, action, f"{order.items_shipped} item(s) shipped on Amazon")
 
-    def _ship(self, session, record: AmazonOrderRecord, order: AmazonOrder, current: dict,
-              to_ship: dict[int, Decimal], magento, actor: str, *, refused_then: str) -> bool:
+    def _ship(self, session: Session, record: AmazonOrderRecord, order: AmazonOrder, current: MagentoOrder,
+              to_ship: dict[int, Decimal], magento: MagentoClient, actor: str, *, refused_then: str) -> bool:
         """One Commerce shipment of what Amazon shipped and Commerce has not, with the packages' tracking
         numbers not on an earlier shipment. False when Magento refused it (its words go into the history)."""
         tracks = tracks_from_packages(order.packages)
         if any(_money(i.get("qty_shipped")) > 0 for i in current.get("items") or []):
-            known = {t.get("track_number") for s in magento.list_shipments(record.magento_entity_id)
+            known = {t.get("track_number") for s in magento.list_shipments(_entity_id(record))
                      for t in s.get("tracks") or []}
             tracks = [t for t in tracks if t.track_number not in known]
         try:
-            shipment_id = magento.ship(record.magento_entity_id, to_ship, tracks, comment=(
+            shipment_id = magento.ship(_entity_id(record), to_ship, tracks, comment=(
                 "Shipped on Amazon (Seller Central); created by amazon-bridge from Amazon's packages, "
                 f"not to be confirmed to Amazon again. {FROM_AMAZON_MARK}"))
         except (MagentoInvalidRequest, MagentoNotFound) as exc:
@@ -375,6 +386,13 @@ class OrderLifecycle:
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
+
+
+def _entity_id(record: AmazonOrderRecord) -> int:
+    """The linked Commerce order; only linked records are followed (`_follow_claimed` checks first)."""
+    if record.magento_entity_id is None:
+        raise ValueError(f"Amazon order {record.amazon_order_id} has no Commerce order to follow")
+    return record.magento_entity_id
 
 
 def tracks_from_packages(packages: tuple[TrackingPackage, ...]) -> list[Track]:
@@ -405,18 +423,18 @@ def _money(value: Any) -> Decimal:
         return Decimal(0)
 
 
-def _qty_to_invoice(item: dict) -> Decimal:
+def _qty_to_invoice(item: dict[str, Any]) -> Decimal:
     return _money(item.get("qty_ordered")) - _money(item.get("qty_invoiced")) - _money(item.get("qty_canceled"))
 
 
-def _can_cancel(magento_order: dict) -> bool:
+def _can_cancel(magento_order: MagentoOrder) -> bool:
     """Magento's canCancel as far as the order shows it; Magento still decides (cancel answers false)."""
     if magento_order.get("state") in ("canceled", "complete", "closed", "holded", "payment_review"):
         return False
     return any(_qty_to_invoice(i) > 0 for i in magento_order.get("items") or [] if not i.get("parent_item_id"))
 
 
-def _quantities_to_ship(magento_order: dict, order: AmazonOrder) -> dict[int, Decimal]:
+def _quantities_to_ship(magento_order: MagentoOrder, order: AmazonOrder) -> dict[int, Decimal]:
     """Commerce item id -> quantity Amazon shipped that Commerce has not (matched on the Amazon order item id
     the importer writes into each item's `ext_order_item_id`/`description`)."""
     shipped_on_amazon = {item.order_item_id: item.quantity_shipped for item in order.items}
@@ -436,7 +454,7 @@ def _quantities_to_ship(magento_order: dict, order: AmazonOrder) -> dict[int, De
     return out
 
 
-def _has_comment(magento_order: dict | None, mark: str) -> bool:
+def _has_comment(magento_order: MagentoOrder | None, mark: str) -> bool:
     if not magento_order:
         return False
     return any(mark in (h.get("comment") or "") for h in magento_order.get("status_histories") or [])

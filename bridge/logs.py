@@ -66,8 +66,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if getattr(record, "amazon_order_id", ""):
-            entry["amazon_order_id"] = record.amazon_order_id
+        order_id = getattr(record, "amazon_order_id", "")  # set through `extra=`, so not a declared attribute
+        if order_id:
+            entry["amazon_order_id"] = str(order_id)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
-from redis import RedisError
+from prometheus_client.metrics_core import Metric
+from redis import Redis, RedisError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,7 @@ def error_reason(last_error: str | None) -> str:
     return "other"
 
 
-def counter_families(redis) -> Iterator:
+def counter_families(redis: Redis) -> Iterator[Metric]:
     amazon = CounterMetricFamily("amazon_bridge_amazon_calls", "SP-API requests sent, by operation and HTTP status "
                                  "(429 = throttled)", labels=["operation", "status"])
     magento = CounterMetricFamily("amazon_bridge_magento_calls", "Magento REST requests, by endpoint and HTTP "
@@ -88,7 +90,7 @@ def counter_families(redis) -> Iterator:
     yield magento
 
 
-def database_families(session, *, schedule: str) -> Iterator:
+def database_families(session: Session, *, schedule: str) -> Iterator[Metric]:
     from bridge.domain import ImportState
     from bridge.health import store_health
     from bridge.service import import_counts_by_store

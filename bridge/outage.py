@@ -52,11 +52,12 @@ def current_outage(redis: Redis, store_id: int) -> AmazonOutage | None:
     data = redis.hgetall(OUTAGE_KEY.format(store_id=store_id))
     if not data or b"until" not in data:
         return None
+    reason = data.get(b"reason", b"")
     return AmazonOutage(
         store_id,
         datetime.fromtimestamp(float(data[b"until"]), UTC),
         int(data.get(b"failures", 1)),
-        data.get(b"reason", b"").decode(errors="replace"),
+        reason.decode(errors="replace") if isinstance(reason, bytes) else reason,
         data.get(b"retry") == b"1",
     )
 

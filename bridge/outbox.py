@@ -22,13 +22,14 @@ A per-store Redis lock with a lease keeps two runs of one store from interleavin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from redis import RedisError
-from sqlalchemy import or_, select
+from redis import Redis, RedisError
+from redis.lock import Lock
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from bridge.amazon.errors import AmazonAuthError, AmazonError, AmazonInvalidInput, AmazonNotFound
@@ -46,6 +47,7 @@ from bridge.amazon.feeds import (
 )
 from bridge.domain import CANCEL_REASONS
 from bridge.errors import is_transient
+from bridge.storage.db import SessionFactory
 from bridge.storage.models import (
     ActionState,
     AmazonOrderRecord,
@@ -54,6 +56,9 @@ from bridge.storage.models import (
     utcnow,
 )
 from bridge.storage.orders import add_event
+
+if TYPE_CHECKING:
+    from bridge.amazon.client import AmazonClient
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +119,11 @@ def _failed_attempt(action: OutboundAction, error: Exception, rate_scale: float,
     return False
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(OutboundAction.next_attempt_at.is_(None), OutboundAction.next_attempt_at <= now)
 
 
-def _store_actions(session: Session, store_id: int, *conditions) -> list[OutboundAction]:
+def _store_actions(session: Session, store_id: int, *conditions: ColumnElement[bool]) -> list[OutboundAction]:
     return list(session.scalars(
         select(OutboundAction)
         .join(AmazonOrderRecord, OutboundAction.order_id == AmazonOrderRecord.id)
@@ -128,10 +133,11 @@ def _store_actions(session: Session, store_id: int, *conditions) -> list[Outboun
 
 
 def process_outbox(
-    session_factory: Callable[[], Session], store_id: int, amazon, *, rate_scale: float = 1.0, redis=None,
+    session_factory: SessionFactory, store_id: int, amazon: AmazonClient, *, rate_scale: float = 1.0,
+    redis: Redis | None = None,
 ) -> OutboxResult:
     """One non-blocking pass over a store's outbox: check submitted feeds, recover, submit, confirm."""
-    lock = None
+    lock: Lock | None = None
     if redis is not None:
         lock = redis.lock(f"amazon-bridge:outbox-lock:{store_id}", timeout=LOCK_SECONDS, blocking=False)
         if not lock.acquire(blocking=False):
@@ -184,12 +190,12 @@ def _build(kind: str, seller_id: str, actions: list[OutboundAction]) -> bytes:
     return build_refund_feed(seller_id, [_refund_request(a) for a in actions])
 
 
-def submit_feed(session_factory, store_id: int, amazon, kind: str, feed_type: str, result: OutboxResult, *,
-                rate_scale: float = 1.0) -> None:
+def submit_feed(session_factory: SessionFactory, store_id: int, amazon: AmazonClient, kind: str, feed_type: str,
+                result: OutboxResult, *, rate_scale: float = 1.0) -> None:
     """Queued actions of one kind -> one feed; the intent is committed before the feed is created."""
     now = utcnow()
     with session_factory() as session:
-        store = session.get(Store, store_id)
+        store = session.get_one(Store, store_id)
         actions = _store_actions(
             session, store_id, OutboundAction.kind == kind, OutboundAction.state == ActionState.QUEUED.value,
             OutboundAction.feed_document_id.is_(None), _due(now),
@@ -272,7 +278,8 @@ def _reason_text(action: OutboundAction) -> str:
 # ------------------------------------------------------------------------------------ feeds: recovery
 
 
-def recover_intents(session_factory, store_id: int, amazon, kind: str, feed_type: str, result: OutboxResult) -> None:
+def recover_intents(session_factory: SessionFactory, store_id: int, amazon: AmazonClient, kind: str, feed_type: str,
+                    result: OutboxResult) -> None:
     """Actions with a saved intent but no feed id: adopt the feed Amazon has, or send afresh."""
     with session_factory() as session:
         pending = _store_actions(
@@ -283,7 +290,8 @@ def recover_intents(session_factory, store_id: int, amazon, kind: str, feed_type
             return
         by_document: dict[str, list[OutboundAction]] = {}
         for action in pending:
-            by_document.setdefault(action.feed_document_id, []).append(action)
+            if action.feed_document_id is not None:  # always, by the query
+                by_document.setdefault(action.feed_document_id, []).append(action)
         since = min(a.intent_at or a.requested_at for a in pending) - LOOKUP_MARGIN
         feeds = amazon.list_feeds([feed_type], created_since=since)
         known = set(session.scalars(select(OutboundAction.feed_id).where(OutboundAction.feed_id.is_not(None))))
@@ -312,7 +320,8 @@ def recover_intents(session_factory, store_id: int, amazon, kind: str, feed_type
 # --------------------------------------------------------------------------------------- feeds: check
 
 
-def check_feeds(session_factory, store_id: int, amazon, result: OutboxResult, *, rate_scale: float = 1.0) -> None:
+def check_feeds(session_factory: SessionFactory, store_id: int, amazon: AmazonClient, result: OutboxResult, *,
+                rate_scale: float = 1.0) -> None:
     """Read the processing report of every submitted feed that is due for a look; never waits."""
     now = utcnow()
     with session_factory() as session:
@@ -346,7 +355,7 @@ def check_feeds(session_factory, store_id: int, amazon, result: OutboxResult, *,
         result.rejected += rejected
 
 
-def _later(session_factory, feed_id: str, rate_scale: float, *, note: str | None = None) -> None:
+def _later(session_factory: SessionFactory, feed_id: str, rate_scale: float, *, note: str | None = None) -> None:
     """Look at the feed again after CHECK_DELAY; `note` goes into each order's history."""
     with session_factory() as session:
         for action in session.scalars(select(OutboundAction).where(
@@ -357,7 +366,8 @@ def _later(session_factory, feed_id: str, rate_scale: float, *, note: str | None
         session.commit()
 
 
-def _settle(session_factory, feed_id: str, processing_status: str, report: ProcessingReport | None) -> tuple[int, int]:
+def _settle(session_factory: SessionFactory, feed_id: str, processing_status: str,
+            report: ProcessingReport | None) -> tuple[int, int]:
     accepted = rejected = 0
     with session_factory() as session:
         actions = list(session.scalars(select(OutboundAction).where(
@@ -386,12 +396,12 @@ def _settle(session_factory, feed_id: str, processing_status: str, report: Proce
 # ------------------------------------------------------------------------------------------- shipments
 
 
-def confirm_shipments(session_factory, store_id: int, amazon, result: OutboxResult, *,
+def confirm_shipments(session_factory: SessionFactory, store_id: int, amazon: AmazonClient, result: OutboxResult, *,
                       rate_scale: float = 1.0) -> None:
     """confirmShipment for each queued shipment; Amazon answers at once (204 or an error)."""
     now = utcnow()
     with session_factory() as session:
-        store = session.get(Store, store_id)
+        store = session.get_one(Store, store_id)
         for action in _store_actions(session, store_id, OutboundAction.kind == "shipment",
                                      OutboundAction.state == ActionState.QUEUED.value, _due(now)):
             p = action.payload or {}

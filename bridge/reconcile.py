@@ -19,12 +19,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bridge.domain import ImportState
+from bridge.domain import AmazonOrder, ImportState
 from bridge.import_rules import decide
 from bridge.magento.search import SearchCriteria
+from bridge.order_settings import OrderSettings
 from bridge.runtime import Runtime
 from bridge.storage.models import (
     AmazonOrderRecord,
@@ -35,6 +37,9 @@ from bridge.storage.models import (
 )
 from bridge.storage.orders import add_event, upsert_orders
 from bridge.storage.stores import order_settings
+
+if TYPE_CHECKING:
+    from bridge.amazon.client import AmazonClient
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +63,7 @@ def reconcile_store(runtime: Runtime, store_id: int, since: datetime | None = No
     now = utcnow()
     since = since or now - DEFAULT_PERIOD
     with runtime.db.session() as session:
-        store = session.get(Store, store_id)
+        store = session.get_one(Store, store_id)
         run = ReconcileRun(store_id=store_id, since=since, actor=actor)
         session.add(run)
         session.flush()
@@ -69,11 +74,11 @@ def reconcile_store(runtime: Runtime, store_id: int, since: datetime | None = No
         findings, amazon_count, commerce_count, fixed = _compare(runtime, store_id, settings, amazon, since, now, fix)
     except Exception as exc:
         with runtime.db.session() as session:
-            run = session.get(ReconcileRun, run_id)
-            run.result, run.finished_at, run.error_text = "failed", utcnow(), f"{type(exc).__name__}: {exc}"
+            failed = session.get_one(ReconcileRun, run_id)
+            failed.result, failed.finished_at, failed.error_text = "failed", utcnow(), f"{type(exc).__name__}: {exc}"
         raise
     with runtime.db.session() as session:
-        run = session.get(ReconcileRun, run_id)
+        run = session.get_one(ReconcileRun, run_id)
         run.amazon_orders, run.commerce_orders, run.fixed = amazon_count, commerce_count, len(fixed)
         run.result, run.finished_at = "ok", utcnow()
         for f in findings:
@@ -85,9 +90,11 @@ def reconcile_store(runtime: Runtime, store_id: int, since: datetime | None = No
     return run_id
 
 
-def _compare(runtime, store_id, settings, amazon, since, now, fix):
-    amazon_orders = {}
-    token = None
+def _compare(runtime: Runtime, store_id: int, settings: OrderSettings, amazon: AmazonClient, since: datetime,
+             now: datetime, fix: bool) -> tuple[list[Finding], int, int, set[str]]:
+    """(findings, Amazon orders, Commerce orders, Amazon order ids re-queued)."""
+    amazon_orders: dict[str, tuple[AmazonOrder, dict[str, Any]]] = {}
+    token: str | None = None
     while True:
         page = amazon.search_orders(created_after=since, created_before=now - BEFORE_LAG, pagination_token=token)
         for order, raw in zip(page.orders, page.raw, strict=True):
@@ -99,7 +106,7 @@ def _compare(runtime, store_id, settings, amazon, since, now, fix):
     magento = runtime.magento_client(settings.store_view_code)
     criteria = (SearchCriteria().where("ext_order_id", None, "notnull")
                 .where("created_at", since.strftime("%Y-%m-%d %H:%M:%S"), "gteq").sort("entity_id", "ASC"))
-    by_amazon_id: dict[str, list[dict]] = {}
+    by_amazon_id: dict[str, list[dict[str, Any]]] = {}
     commerce_count = 0
     for item in magento.search_all("V1/orders", criteria, fields=COMMERCE_FIELDS):
         ext = item.get("ext_order_id")
@@ -152,7 +159,7 @@ def _compare(runtime, store_id, settings, amazon, since, now, fix):
 
     fixed: set[str] = set()
     if fix:
-        missing = [f.amazon_order_id for f in findings if f.kind == "missing_in_commerce"]
+        missing = [f.amazon_order_id for f in findings if f.kind == "missing_in_commerce" and f.amazon_order_id]
         if missing:
             with runtime.db.session() as session:
                 upsert_orders(session, store_id, [amazon_orders[i] for i in missing], settings)
@@ -165,7 +172,7 @@ def _compare(runtime, store_id, settings, amazon, since, now, fix):
     return findings, len(amazon_orders), commerce_count, fixed
 
 
-def _decimal(value) -> Decimal | None:
+def _decimal(value: object) -> Decimal | None:
     if value is None:
         return None
     try:

@@ -45,7 +45,7 @@ class RetryPolicy:
                 return min(max(float(retry_after), 0.0), self.retry_after_max) / scale
             except ValueError:
                 pass
-        base = min(self.base_delay * 2 ** (attempt - 1), self.max_delay) / scale
+        base = min(self.base_delay * 2.0 ** (attempt - 1), self.max_delay) / scale
         if self.jitter:
             return base / 2 + random.uniform(0, base / 2)  # "equal jitter": never zero, never in lock-step
         return base

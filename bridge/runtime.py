@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import redis
 
@@ -15,9 +16,13 @@ from bridge.config import ConfigError, Settings, load_settings, missing_magento_
 from bridge.storage.db import Database
 from bridge.storage.models import Store
 
+if TYPE_CHECKING:  # imported where used: a command that needs only the database never loads the SP-API SDK
+    from bridge.amazon.client import AmazonClient
+    from bridge.magento.client import MagentoClient
+
 
 class Runtime:
-    def __init__(self, settings: Settings, *, amazon_rate_scale: float = 1.0):
+    def __init__(self, settings: Settings, *, amazon_rate_scale: float = 1.0) -> None:
         self.settings = settings
         self.amazon_rate_scale = amazon_rate_scale
 
@@ -56,7 +61,7 @@ class Runtime:
         metrics.configure(self.settings.redis.url)  # call counters for /metrics, shared by every process
         return redis.Redis.from_url(self.settings.redis.url)
 
-    def amazon_client(self, store: Store):
+    def amazon_client(self, store: Store) -> AmazonClient:
         """The SP-API client for one store (its seller's refresh token comes from the environment)."""
         from bridge.amazon.client import AmazonClient
 
@@ -77,7 +82,7 @@ class Runtime:
             rate_scale=self.amazon_rate_scale,
         )
 
-    def magento_client(self, store_code: str | None = None):
+    def magento_client(self, store_code: str | None = None) -> MagentoClient:
         from bridge.magento.cache import ReferenceCache
         from bridge.magento.client import MagentoClient
 

@@ -13,9 +13,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from redis import Redis
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bridge.amazon.errors import AmazonError
 from bridge.domain import ImportState
@@ -27,6 +30,7 @@ from bridge.order_settings import StockHandling
 from bridge.outage import AmazonOutage, clear_outage, record_outage
 from bridge.runtime import Runtime
 from bridge.stock import StockLocks, reconcile_reservations, return_order_stock
+from bridge.storage.db import rows_matched
 from bridge.storage.models import AmazonOrderRecord, Store, SyncRun, utcnow
 from bridge.storage.orders import due_for_import
 from bridge.storage.stores import order_settings
@@ -48,7 +52,7 @@ class AmazonUnavailable(RetryLater):
     """Amazon failed (5xx, time-outs, refused connections, or throttling beyond the budget): the sync ended
     early and the scheduler tries again after `outage.until`."""
 
-    def __init__(self, outage: AmazonOutage):
+    def __init__(self, outage: AmazonOutage) -> None:
         super().__init__(
             f"store {outage.store_id}: Amazon unavailable ({outage.reason}); "
             f"next try after {outage.until:%H:%M:%S} UTC"
@@ -76,7 +80,7 @@ def give_back_stock(runtime: Runtime, store_id: int, amazon_order_id: str, *, ac
     cancels, before or after import. {sku: qty given back now}; {} when it took nothing or gave it back already.
     """
     with runtime.db.session() as session:
-        view = order_settings(session.get(Store, store_id).order_settings).store_view_code
+        view = order_settings(session.get_one(Store, store_id).order_settings).store_view_code
     return return_order_stock(
         runtime.db.sessionmaker, store_id, amazon_order_id, runtime.magento_client(view),
         locks=stock_locks(runtime), max_request_seconds=runtime.settings.magento.max_request_seconds, actor=actor,
@@ -90,7 +94,7 @@ class RenewingImporter(OrderImporter):
     it, so the order is free again within `claim_lease_seconds` (and the scheduler's sweep queues it),
     however long a live import takes (Magento stalls, retries)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # OrderImporter's, unchanged
         super().__init__(*args, **kwargs)
         self._heartbeats: dict[str, threading.Event] = {}
 
@@ -113,7 +117,7 @@ class RenewingImporter(OrderImporter):
         while not stop.wait(self.lease.total_seconds() / 3):
             try:
                 with self.session_factory() as session:
-                    renewed = session.execute(
+                    renewed = rows_matched(session,
                         update(AmazonOrderRecord)
                         .where(
                             AmazonOrderRecord.store_id == store_id,
@@ -122,7 +126,7 @@ class RenewingImporter(OrderImporter):
                         )
                         .values(claim_expires_at=self.now() + self.lease)
                         .execution_options(synchronize_session=False)
-                    ).rowcount
+                    )
                     session.commit()
                 if not renewed:  # released, or taken over after it ran out: nothing left to renew
                     return
@@ -190,7 +194,7 @@ def sync_store(
         lease.release()
 
 
-def sync_wanted(redis, store_id: int) -> bool:
+def sync_wanted(redis: Redis, store_id: int) -> bool:
     """True when a sync of this store was turned away by a held lease that is free now (claims the want)."""
     key = SYNC_WANTED_KEY.format(store_id=store_id)
     if not redis.exists(key) or redis.exists(SYNC_LOCK_KEY.format(store_id=store_id)):
@@ -198,8 +202,8 @@ def sync_wanted(redis, store_id: int) -> bool:
     return bool(redis.delete(key))
 
 
-def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImporter,
-                 dispatch_changes) -> StoreSyncResult:
+def _sync_locked(runtime: Runtime, store_id: int, dispatch: Callable[[list[str]], None], importer: OrderImporter,
+                 dispatch_changes: Callable[[list[str]], None]) -> StoreSyncResult:
     with runtime.db.session() as session:
         store = session.get(Store, store_id)
         if store is None:
@@ -236,13 +240,13 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
         dispatch_due(runtime.db.sessionmaker, store_id, dispatch_changes)
     except Exception as exc:
         with runtime.db.session() as session:
-            run = session.get(SyncRun, run_id)
+            run = session.get_one(SyncRun, run_id)
             run.result = "failed"
             run.finished_at = utcnow()
             run.error_text = str(exc) if isinstance(exc, AmazonUnavailable) else f"{type(exc).__name__}: {exc}"
         raise
     with runtime.db.session() as session:
-        run = session.get(SyncRun, run_id)
+        run = session.get_one(SyncRun, run_id)
         run.result = "ok"
         run.finished_at = utcnow()
         # Of the orders due in this run: how many are imported now (linked, or imported in-process) and how
@@ -260,13 +264,14 @@ def _sync_locked(runtime: Runtime, store_id: int, dispatch, importer: OrderImpor
     return StoreSyncResult(code, pulled.orders_seen, pulled.new, due, linked, run_id)
 
 
-def import_counts(session, store_id: int | None = None, amazon_order_ids: list[str] | None = None) -> dict[str, int]:
+def import_counts(session: Session, store_id: int | None = None,
+                  amazon_order_ids: list[str] | None = None) -> dict[str, int]:
     """How many orders are in each import state: all, one store's, or the given orders of one store."""
     base = select(AmazonOrderRecord.import_state, func.count()).group_by(AmazonOrderRecord.import_state)
     if store_id is not None:
         base = base.where(AmazonOrderRecord.store_id == store_id)
     if amazon_order_ids is None:
-        return dict(session.execute(base).all())
+        return {state: n for state, n in session.execute(base).all()}
     counts: dict[str, int] = {}
     for start in range(0, len(amazon_order_ids), 500):  # bounded IN lists
         chunk = amazon_order_ids[start : start + 500]
@@ -275,7 +280,7 @@ def import_counts(session, store_id: int | None = None, amazon_order_ids: list[s
     return counts
 
 
-def import_counts_by_store(session) -> dict[int, dict[str, int]]:
+def import_counts_by_store(session: Session) -> dict[int, dict[str, int]]:
     """`import_counts` of every store in one query: {store id: {state: count}} (stores without orders absent)."""
     counts: dict[int, dict[str, int]] = {}
     for store_id, state, n in session.execute(

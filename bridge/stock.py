@@ -24,8 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from redis import RedisError
+from redis import Redis, RedisError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
@@ -35,9 +36,13 @@ from bridge.domain import AmazonOrder, AmazonStatus
 from bridge.errors import RetryLater
 from bridge.magento.errors import MagentoError, MagentoHTTPError, MagentoTransportError
 from bridge.order_settings import StockHandling
+from bridge.storage.db import SessionFactory
 from bridge.storage.models import AmazonOrderRecord, StockKind, StockMove, StockMoveState, Store, utcnow
 from bridge.storage.orders import add_event
 from bridge.storage.stores import order_settings, sku_mapper
+
+if TYPE_CHECKING:
+    from bridge.magento.client import MagentoClient
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +79,7 @@ class StockLocks:
     instead of sitting in a job.
     """
 
-    def __init__(self, redis=None, *, ttl: float = 40.0, wait: float = 10.0):
+    def __init__(self, redis: Redis | None = None, *, ttl: float = 40.0, wait: float = 10.0) -> None:
         self.redis = redis
         self.ttl = ttl
         self.wait = wait
@@ -111,7 +116,7 @@ class StockLocks:
 class StockLedger:
     """Takes and gives back one order's source quantities through the ledger (see the module docstring)."""
 
-    magento: object
+    magento: MagentoClient
     locks: StockLocks = field(default_factory=StockLocks)
     max_request_seconds: float = 600.0
     source_code: str = "default"
@@ -249,10 +254,10 @@ class StockLedger:
 
 
 def return_order_stock(
-    session_factory: Callable[[], Session],
+    session_factory: SessionFactory,
     store_id: int,
     amazon_order_id: str,
-    magento,
+    magento: MagentoClient,
     *,
     locks: StockLocks | None = None,
     max_request_seconds: float = 600.0,
@@ -275,7 +280,7 @@ def return_order_stock(
 def give_back_order_stock(
     session: Session,
     record: AmazonOrderRecord,
-    magento,
+    magento: MagentoClient,
     *,
     locks: StockLocks | None = None,
     max_request_seconds: float = 600.0,
@@ -300,9 +305,9 @@ def give_back_order_stock(
 
 
 def reconcile_reservations(
-    session_factory: Callable[[], Session],
+    session_factory: SessionFactory,
     store_id: int,
-    magento,
+    magento: MagentoClient,
     *,
     locks: StockLocks | None = None,
     max_request_seconds: float = 600.0,
@@ -316,7 +321,7 @@ def reconcile_reservations(
     result = StockResult()
     locks = locks or StockLocks()
     with session_factory() as session:
-        store = session.get(Store, store_id)
+        store = session.get_one(Store, store_id)
         settings = order_settings(store.order_settings)
         if settings.stock_handling is not StockHandling.DECREMENT_SOURCE:
             return result
@@ -358,8 +363,8 @@ def reconcile_reservations(
                                        max_request_seconds=max_request_seconds)
         except (MagentoError, StockBusy) as exc:
             with session_factory() as session:
-                record = session.scalar(select(AmazonOrderRecord).where(
-                    AmazonOrderRecord.store_id == store_id, AmazonOrderRecord.amazon_order_id == amazon_order_id))
+                record = session.scalars(select(AmazonOrderRecord).where(
+                    AmazonOrderRecord.store_id == store_id, AmazonOrderRecord.amazon_order_id == amazon_order_id)).one()
                 add_event(record, "stock", f"Could not give the reserved stock back yet ({exc}); will retry.")
                 session.commit()
             result.failed += 1

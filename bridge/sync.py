@@ -14,13 +14,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from bridge.config import SyncSettings
+from bridge.storage.db import SessionFactory
 from bridge.storage.models import Store, SyncCursor, SyncRun, utcnow
 from bridge.storage.orders import record_unreadable, upsert_orders
 from bridge.storage.stores import order_settings
+
+if TYPE_CHECKING:
+    from bridge.amazon.client import AmazonClient
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +54,18 @@ def initial_cursor(store: Store, settings: SyncSettings) -> datetime:
 
 
 def pull_changes(
-    session_factory: Callable[[], Session],
+    session_factory: SessionFactory,
     store_id: int,
-    amazon,
+    amazon: AmazonClient,
     settings: SyncSettings,
     *,
     now: Callable[[], datetime] = utcnow,
     run_id: int | None = None,
 ) -> PullResult:
-    """One pass over Amazon's changes for a store. `amazon` is a `bridge.amazon.client.AmazonClient`."""
+    """One pass over Amazon's changes for a store."""
     result = PullResult()
     with session_factory() as session:
-        store = session.get(Store, store_id)
+        store = session.get_one(Store, store_id)
         cursor = store.cursor or SyncCursor(store_id=store_id)
         if store.cursor is None:
             session.add(cursor)
@@ -90,17 +93,17 @@ def pull_changes(
             last_updated_after=pass_after, pagination_token=token, page_size=settings.page_size
         )
         with session_factory() as session:
-            store = session.get(Store, store_id)
+            store = session.get_one(Store, store_id)
             upsert = upsert_orders(session, store_id, list(zip(page.orders, page.raw, strict=True)),
                                    order_settings(store.order_settings))
-            for raw, error in getattr(page, "rejected", []):
+            for raw, error in page.rejected:
                 record_unreadable(session, store_id, raw, str(error))
-            cursor = session.get(SyncCursor, store_id)
+            cursor = session.get_one(SyncCursor, store_id)
             if cursor.pass_before is None:
                 cursor.pass_before = page.last_updated_before or (now() - BEFORE_LAG)
             cursor.next_token = page.next_token
             if run_id is not None:
-                run = session.get(SyncRun, run_id)
+                run = session.get_one(SyncRun, run_id)
                 run.pages += 1
                 run.orders_seen += len(page.orders)
             session.commit()
@@ -109,8 +112,8 @@ def pull_changes(
         result.new += upsert.new
         result.updated += upsert.updated
         result.queued += len(upsert.queued)
-        for raw, error in getattr(page, "rejected", []):
-            order_id = raw.get("orderId") if isinstance(raw, dict) else None
+        for raw, error in page.rejected:
+            order_id = raw.get("orderId") if isinstance(raw, dict) else None  # Amazon may send a non-object
             log.warning("store %s: Amazon order %s could not be read: %s", store_id, order_id, error)
             result.rejected.append(f"{order_id or '?'}: {error}")
         token = page.next_token
@@ -118,7 +121,7 @@ def pull_changes(
             break
 
     with session_factory() as session:
-        cursor = session.get(SyncCursor, store_id)
+        cursor = session.get_one(SyncCursor, store_id)
         cursor.last_updated_after = _aware(cursor.pass_before)
         cursor.next_token = None
         cursor.pass_after = None

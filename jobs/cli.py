@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 from redis import RedisError
 
 from bridge.config import ConfigError
 
+if TYPE_CHECKING:
+    from bridge.runtime import Runtime
 
-def _runtime(ctx: click.Context):
+
+def _runtime(ctx: click.Context) -> Runtime:
     from bridge.runtime import Runtime
 
     path = ctx.find_root().obj.get("config_path")
@@ -54,6 +59,7 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
             raise click.ClickException(str(exc)) from exc
     importer = make_importer(rt)
     counts = {"imported": 0, "error": 0, "other": 0}
+    dispatch: Callable[[list[str]], None]
     if once:
 
         def dispatch(ids: list[str]) -> None:
@@ -81,7 +87,7 @@ def sync(ctx: click.Context, store_ref: str, once: bool, log_level: str) -> None
         click.echo(f"store {result.store_code}: {result.orders_seen} orders seen, {len(result.due)} import jobs queued")
 
 
-def _commerce_to_amazon(rt, store_id: int) -> str:
+def _commerce_to_amazon(rt: Runtime, store_id: int) -> str:
     """`sync --once`: the Commerce poll and one outbox pass in this process (feeds are read next time)."""
     from bridge.commerce_changes import poll_commerce
     from bridge.outbox import process_outbox
@@ -89,7 +95,7 @@ def _commerce_to_amazon(rt, store_id: int) -> str:
     from bridge.storage.stores import order_settings
 
     with rt.db.session() as session:
-        store = session.get(Store, store_id)
+        store = session.get_one(Store, store_id)
         view = order_settings(store.order_settings).store_view_code
         amazon = rt.amazon_client(store)
     polled = poll_commerce(rt.db.sessionmaker, store_id, rt.magento_client(view))

@@ -5,14 +5,19 @@ from __future__ import annotations
 import sys
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, overload
 
 import click
 from redis import RedisError
 
 from jobs.cli import _runtime
 
+if TYPE_CHECKING:
+    from bridge.runtime import Runtime
+    from bridge.storage.models import Store
 
-def _ready_runtime(ctx: click.Context):
+
+def _ready_runtime(ctx: click.Context) -> Runtime:
     """The runtime, once the database answers with the current schema (else one sentence and exit 1)."""
     from bridge.explain import require_schema
 
@@ -21,7 +26,7 @@ def _ready_runtime(ctx: click.Context):
     return rt
 
 
-def _store(rt, ref: str):
+def _store(rt: Runtime, ref: str) -> Store:
     from bridge.storage.stores import StoreError, get_store
 
     with rt.db.session() as session:
@@ -33,7 +38,7 @@ def _store(rt, ref: str):
         return store
 
 
-def _refuse_missing_credentials(rt) -> None:
+def _refuse_missing_credentials(rt: Runtime) -> None:
     from bridge.config import missing_magento_credentials
 
     missing = missing_magento_credentials(rt.settings.magento)
@@ -42,6 +47,10 @@ def _refuse_missing_credentials(rt) -> None:
                                    "(nothing was sent to Magento)")
 
 
+@overload
+def _date(value: str, option: str) -> datetime: ...
+@overload
+def _date(value: str | None, option: str) -> datetime | None: ...
 def _date(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
@@ -135,7 +144,7 @@ def backfill(ctx: click.Context, store_ref: str, since: str, until: str | None) 
     with rt.db.session() as session:
         from bridge.storage.models import BackfillRun
 
-        until_at = session.get(BackfillRun, run_id).created_before
+        until_at = session.get_one(BackfillRun, run_id).created_before
     click.echo(f"store {store.code}: backfill of orders placed {since_at:%Y-%m-%d %H:%M} to {until_at:%Y-%m-%d %H:%M}"
                f" UTC ({'resuming run' if resumed else 'run'} {run_id})")
     old = widen_import_from(rt, store.id, since_at)
@@ -213,14 +222,14 @@ def reconcile(ctx: click.Context, store_ref: str, since: str | None, fix: bool) 
     rt.amazon_client(store)
     run_id = reconcile_store(rt, store.id, since_at, fix=fix)
     with rt.db.session() as session:
-        run = session.get(ReconcileRun, run_id)
+        run = session.get_one(ReconcileRun, run_id)
         findings = list(run.findings)
         click.echo(f"store {store.code}: since {run.since:%Y-%m-%d %H:%M} UTC, {run.amazon_orders} Amazon orders, "
                    f"{run.commerce_orders} Commerce orders with an Amazon id, {len(findings)} finding(s) "
                    f"(run {run_id})")
         for f in findings:
             click.echo(f"  {f.kind:20} {f.amazon_order_id or '-':20} {f.detail}{'  [re-queued]' if f.fixed else ''}")
-        requeue = [f.amazon_order_id for f in findings if f.fixed]
+        requeue = [f.amazon_order_id for f in findings if f.fixed and f.amazon_order_id]
     for amazon_order_id in requeue:
         queues.enqueue_import(rt.redis, store.id, amazon_order_id)
     if fix:

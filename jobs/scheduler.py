@@ -88,16 +88,18 @@ class Scheduler:
         if self.redis.set(LEADER_KEY, self.name, nx=True, ex=LEASE_SECONDS):
             log.info("scheduler %s is now the leader", self.name)
             return True
-        current = self.redis.get(LEADER_KEY)
-        if current is not None and current.decode() == self.name:
+        if self._leader() == self.name:
             self.redis.expire(LEADER_KEY, LEASE_SECONDS)
             return True
         return False
 
     def resign(self) -> None:
-        current = self.redis.get(LEADER_KEY)
-        if current is not None and current.decode() == self.name:
+        if self._leader() == self.name:
             self.redis.delete(LEADER_KEY)
+
+    def _leader(self) -> str | None:
+        current = self.redis.get(LEADER_KEY)
+        return current.decode() if isinstance(current, bytes) else current
 
     # -- ticks ----------------------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar, cast, overload
 
 import redis
 import requests
@@ -87,6 +87,8 @@ from bridge import metrics  # noqa: E402
 
 log = logging.getLogger("bridge.amazon")
 
+T = TypeVar("T")
+
 DEFAULT_INCLUDED_DATA = (
     "BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "CANCELLATION", "FULFILLMENT", "PACKAGES",
     "TAX",  # taxCollections (tax Amazon remits) and the buyer's taxRegistrations
@@ -108,6 +110,10 @@ def _loads(data: bytes | str | None) -> Any:
     return json.loads(data, parse_float=Decimal)
 
 
+@overload
+def jsonable(value: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def jsonable(value: Any) -> Any: ...
 def jsonable(value: Any) -> Any:
     """Amazon JSON parsed with Decimal -> plain JSON types: a fractional JSON number becomes its exact text
     (as Amazon's own Decimal type is sent), so raw snapshots can be stored with `json.dumps` and mapped
@@ -124,7 +130,7 @@ def jsonable(value: Any) -> Any:
 # ------------------------------------------------------------------------------------------ LWA tokens
 
 
-class RedisAccessTokenCache(AccessTokenCache):
+class RedisAccessTokenCache(AccessTokenCache):  # type: ignore[misc]  # spapi ships no type information
     """The SDK's token cache, backed by Redis so every worker process and job reuses one token.
 
     Keyed by a hash of client id + refresh token (never the secret itself), stored for
@@ -216,7 +222,8 @@ class RedisAccessTokenCache(AccessTokenCache):
         self._local = (token, time.monotonic() + max(min(ttl, 300), 0))
         return token
 
-    def request_new_token(self, client_id, client_secret, refresh_token, grant_type, scope, oauth_endpoint) -> str:
+    def request_new_token(self, client_id: str, client_secret: str, refresh_token: str, grant_type: str,
+                          scope: str | None, oauth_endpoint: str) -> str:
         self.validate_token_request(grant_type, refresh_token, scope)
         data = self.prepare_token_request_data(client_id, client_secret, refresh_token, grant_type, scope)
         self.requests_made += 1
@@ -259,7 +266,7 @@ class RedisAccessTokenCache(AccessTokenCache):
         self.redis.delete(self.key)
 
 
-class _BridgeSPAPIClient(SPAPIClient):
+class _BridgeSPAPIClient(SPAPIClient):  # type: ignore[misc]  # spapi ships no type information
     """`SPAPIClient` with our token cache swapped in before the SDK's ApiClient first asks for a token."""
 
     def __init__(self, config: SPAPIConfig, *, token_cache: AccessTokenCache, oauth_endpoint: str, endpoint: str):
@@ -284,7 +291,8 @@ class OrdersPage:
     next_token: str | None
     last_updated_before: datetime | None
     created_before: datetime | None = None
-    rejected: list[tuple[dict[str, Any], AmazonDataError]] = field(default_factory=list)
+    # Amazon's JSON as sent (usually an object, but a page may carry anything) and why it was not read.
+    rejected: list[tuple[Any, AmazonDataError]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -364,7 +372,7 @@ class AmazonClient:
 
     # -- SDK plumbing ------------------------------------------------------------------------------
 
-    def _api_client(self):
+    def _api_client(self) -> Any:  # the SDK's ApiClient (untyped)
         if self._sdk is None:
             config = SPAPIConfig(
                 client_id=self.settings.client_id,
@@ -398,7 +406,7 @@ class AmazonClient:
     def _timeout(self) -> tuple[float, float]:
         return (min(self.settings.timeout_seconds, 10.0), self.settings.timeout_seconds)
 
-    def _with_retries(self, what: str, once: Callable[[], _Attempt], *, operation: str | None = None) -> Any:
+    def _with_retries(self, what: str, once: Callable[[], _Attempt[T]], *, operation: str | None = None) -> T:
         """The one retry loop of the Amazon layer: every SP-API call and document transfer runs here.
 
         `once` makes one attempt and says what happened (`_Attempt`). SP-API calls (`operation` given) first
@@ -416,8 +424,8 @@ class AmazonClient:
                 continue
             attempt += 1
             if outcome.failure is None:
-                return outcome.result
-            delay = self._retry_delay(outcome, attempt, waited, outage_waited)
+                return cast(T, outcome.result)  # an attempt without a failure carries its result
+            delay = self._retry_delay(outcome.failure, outcome.retry, attempt, waited, outage_waited)
             if delay is None:
                 raise outcome.failure
             if isinstance(outcome.failure, AmazonServerError):
@@ -445,15 +453,16 @@ class AmazonClient:
             self.sleep(pause)
         return pause
 
-    def _retry_delay(self, outcome: _Attempt, attempt: int, waited: float, outage_waited: float) -> float | None:
+    def _retry_delay(self, failure: AmazonError, retry: bool, attempt: int, waited: float,
+                     outage_waited: float) -> float | None:
         """The back-off before the next attempt, or None when the failure is final or the budget is spent."""
         policy = self.retry
-        if not outcome.retry or not policy.may_retry(attempt):
+        if not retry or not policy.may_retry(attempt):
             return None
         delay = policy.backoff(attempt, scale=self.rate_scale)
         if waited + delay > policy.max_total_wait:
             return None
-        if isinstance(outcome.failure, AmazonServerError) and (
+        if isinstance(failure, AmazonServerError) and (
             outage_waited + delay > policy.max_outage_wait / self.rate_scale
         ):
             return None
@@ -467,7 +476,7 @@ class AmazonClient:
         token_refreshed = False
         attempts = 0
 
-        def once() -> _Attempt:
+        def once() -> _Attempt[_Response]:
             nonlocal token_refreshed, attempts
             attempts += 1
             self.calls[operation] = self.calls.get(operation, 0) + 1
@@ -480,7 +489,7 @@ class AmazonClient:
         return self._with_retries(what, once, operation=operation)
 
     def _attempt(self, what: str, operation: str, invoke: Callable[[Any], Any], *, idempotent: bool,
-                 attempts: int, may_refresh_token: bool) -> _Attempt:
+                 attempts: int, may_refresh_token: bool) -> _Attempt[_Response]:
         """Send the request once and say what happened."""
         try:
             return _Attempt(result=self._send(operation, invoke))
@@ -503,7 +512,7 @@ class AmazonClient:
         return _Response(status, headers, body)
 
     def _answered_with_error(self, what: str, operation: str, exc: ApiException, *, attempts: int,
-                             may_refresh_token: bool) -> _Attempt:
+                             may_refresh_token: bool) -> _Attempt[_Response]:
         """Amazon answered with an error status: keep the rate and the bucket in step, then map it."""
         status = int(exc.status or 0)
         headers = exc.headers if hasattr(exc.headers, "get") else {}
@@ -542,7 +551,7 @@ class AmazonClient:
         }
         if last_updated_after is not None:
             kwargs["last_updated_after"] = _iso(last_updated_after)
-        else:
+        elif created_after is not None:
             kwargs["created_after"] = _iso(created_after)
             if created_before is not None:
                 kwargs["created_before"] = _iso(created_before)
@@ -683,13 +692,15 @@ class AmazonClient:
         out: list[FeedStatus] = []
         token: str | None = None
         while True:
-            if token:
-                call = lambda api, t=token: FeedsApi(api).get_feeds_with_http_info(  # noqa: E731
-                    next_token=t, _preload_content=False, _request_timeout=self._timeout())
-            else:
-                call = lambda api: FeedsApi(api).get_feeds_with_http_info(  # noqa: E731
-                    feed_types=list(feed_types), marketplace_ids=self.marketplace_ids, page_size=100,
-                    created_since=_iso(created_since), _preload_content=False, _request_timeout=self._timeout())
+            query: dict[str, Any] = {"next_token": token} if token else {
+                "feed_types": list(feed_types), "marketplace_ids": self.marketplace_ids, "page_size": 100,
+                "created_since": _iso(created_since),
+            }
+
+            def call(api: Any, query: dict[str, Any] = query) -> Any:
+                return FeedsApi(api).get_feeds_with_http_info(
+                    _preload_content=False, _request_timeout=self._timeout(), **query)
+
             body = self._call("getFeeds", call).body or {}
             for feed in body.get("feeds") or []:
                 if isinstance(feed, dict) and feed.get("feedId"):
@@ -766,7 +777,7 @@ class AmazonClient:
         """PUT/GET on a presigned document URL (no SP-API auth, no bucket), through `_with_retries`."""
         what = f"document {method}"
 
-        def once() -> _Attempt:
+        def once() -> _Attempt[requests.Response]:
             try:
                 response = self._http.request(method, url, timeout=self._timeout(), **kwargs)
             except requests.RequestException as exc:
@@ -783,11 +794,11 @@ class AmazonClient:
 
 
 @dataclass(frozen=True)
-class _Attempt:
+class _Attempt(Generic[T]):
     """What one attempt gave `_with_retries`: a result, or a failure and whether to try again after back-off;
     `again` repeats at once without counting an attempt (the token was refreshed)."""
 
-    result: Any = None
+    result: T | None = None
     failure: AmazonError | None = None
     retry: bool = False
     again: bool = False
@@ -829,7 +840,7 @@ def _api_error(what: str, status: int, exc: ApiException, *, attempts: int, oper
     return _caused(error, exc)
 
 
-def _connection_lost(what: str, operation: str, exc: BaseException, *, idempotent: bool) -> _Attempt:
+def _connection_lost(what: str, operation: str, exc: BaseException, *, idempotent: bool) -> _Attempt[_Response]:
     """No answer: retried, unless the request went out and repeating it is not safe."""
     unsent = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
     if not idempotent and not isinstance(exc, unsent):

@@ -130,7 +130,8 @@ def _envelope(seller_id: str, message_type: str) -> ET.Element:
 
 def _serialise(root: ET.Element) -> bytes:
     ET.indent(root)
-    return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    document: bytes = ET.tostring(root, encoding="UTF-8", xml_declaration=True)  # bytes for any encoding but "unicode"
+    return document
 
 
 def _money(amount: Decimal) -> str:

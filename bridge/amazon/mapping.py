@@ -8,6 +8,7 @@ the field path, so one bad order is parked with a readable message instead of a 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -128,7 +129,9 @@ class _Reader:
             raise self.fail(path, f"expected text, got {type(value).__name__}")
         return value
 
-    def int(self, parent: Mapping[str, Any], key: str, path: str, *, default: int | None = None) -> int:
+    # Annotations below name builtins.str/int/bool: inside this class `str`, `int` and `bool` are the methods.
+    def int(self, parent: Mapping[builtins.str, Any], key: builtins.str, path: builtins.str, *,
+            default: builtins.int | None = None) -> builtins.int:
         value = parent.get(key)
         if value is None:
             if default is None:
@@ -144,7 +147,7 @@ class _Reader:
             raise self.fail(path, f"must not be negative, got {value}")
         return value
 
-    def bool(self, parent: Mapping[str, Any], key: str, path: str) -> bool:
+    def bool(self, parent: Mapping[builtins.str, Any], key: builtins.str, path: builtins.str) -> builtins.bool:
         """Booleans; v0 sends some as the strings "true"/"false"."""
         value = parent.get(key)
         if value is None:
@@ -155,7 +158,8 @@ class _Reader:
             return value.lower() == "true"
         raise self.fail(path, f"expected true or false, got {value!r}")
 
-    def datetime(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> datetime | None:
+    def datetime(self, parent: Mapping[builtins.str, Any], key: builtins.str, path: builtins.str, *,
+                 required: builtins.bool = False) -> datetime | None:
         value = self.str(parent, key, path, required=required)
         if value is None:
             return None
@@ -164,7 +168,7 @@ class _Reader:
         except ValueError as exc:
             raise self.fail(path, f"not an ISO 8601 date-time: {value!r}") from exc
 
-    def amount(self, value: Any, path: str) -> Decimal:
+    def amount(self, value: Any, path: builtins.str) -> Decimal:
         if isinstance(value, bool) or value is None:
             raise self.fail(path, f"expected a decimal amount, got {value!r}")
         if isinstance(value, float):
@@ -178,7 +182,8 @@ class _Reader:
         return amount
 
     def money(
-        self, parent: Mapping[str, Any], key: str, path: str, *, amount_key: str, currency_key: str
+        self, parent: Mapping[builtins.str, Any], key: builtins.str, path: builtins.str, *, amount_key: builtins.str,
+        currency_key: builtins.str,
     ) -> Decimal | None:
         """A Money object's amount (None when absent); its currency must match the order's."""
         money = self.obj(parent, key, path)

@@ -12,11 +12,15 @@ import logging
 from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
+from typing import TYPE_CHECKING
 
 from bridge.magento.errors import MagentoError
 from bridge.magento.models import MagentoOrderRef
 from bridge.storage.models import AmazonOrderRecord
 from bridge.storage.orders import add_event
+
+if TYPE_CHECKING:
+    from bridge.magento.client import MagentoClient
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,8 @@ def duplicate_comment(amazon_order_id: str, kept: MagentoOrderRef, action: str) 
 
 
 def settle_duplicates(
-    magento, record: AmazonOrderRecord, kept: MagentoOrderRef, extras: Sequence[MagentoOrderRef], actor: str
+    magento: MagentoClient, record: AmazonOrderRecord, kept: MagentoOrderRef, extras: Sequence[MagentoOrderRef],
+    actor: str,
 ) -> int:
     """Cancel (or credit-memo) every extra Commerce order; returns how many were settled now.
 

@@ -3,7 +3,7 @@ Commerce order a replacement order replaces. Read here so the builder stays pure
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,9 +12,12 @@ from bridge.domain import AmazonOrder
 from bridge.order_settings import OrderSettings
 from bridge.storage.models import AmazonOrderRecord
 
+if TYPE_CHECKING:
+    from bridge.magento.client import MagentoClient
+
 
 def build_context(
-    session: Session, store_id: int, settings: OrderSettings, order: AmazonOrder, magento
+    session: Session, store_id: int, settings: OrderSettings, order: AmazonOrder, magento: MagentoClient
 ) -> dict[str, Any]:
     """Keyword arguments for `build_order_payload`; asks Magento only when the order has a gift message."""
     context: dict[str, Any] = {}

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from redis import RedisError
 from sqlalchemy import or_, update
@@ -50,11 +51,16 @@ from bridge.magento.errors import (
     MagentoInvalidRequest,
     MagentoTransportError,
 )
+from bridge.magento.models import CustomerRef, MagentoOrderRef, StoreView
 from bridge.order_settings import OrderNumberSource, OrderSettings, StockHandling
 from bridge.stock import StockBusy, StockLedger, StockLocks, quantities
+from bridge.storage.db import SessionFactory, rows_matched
 from bridge.storage.models import AmazonOrderRecord, StockKind, Store, utcnow
 from bridge.storage.orders import add_event, may_exist_in_commerce
 from bridge.storage.stores import order_settings, sku_mapper
+
+if TYPE_CHECKING:
+    from bridge.magento.client import MagentoClient
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +110,15 @@ class OrderImporter:
 
     def __init__(
         self,
-        session_factory: Callable[[], Session],
-        magento_factory: Callable[[str | None], object],
+        session_factory: SessionFactory,
+        magento_factory: Callable[[str | None], MagentoClient],
         *,
         public_base_url: str,
         lease: timedelta = timedelta(minutes=5),
         max_request: timedelta = timedelta(minutes=10),
         stock_locks: StockLocks | None = None,
         now: Callable[[], datetime] = utcnow,
-    ):
+    ) -> None:
         self.session_factory = session_factory
         self.magento_factory = magento_factory
         self.public_base_url = public_base_url
@@ -120,12 +126,11 @@ class OrderImporter:
         self.max_request = max_request
         self.stock_locks = stock_locks or StockLocks()
         self.now = now
-        self._clients: dict[str | None, object] = {}
-        self._regions: dict[tuple[str | None, str], object] = {}
+        self._clients: dict[str | None, MagentoClient] = {}
 
     # -- Magento helpers -------------------------------------------------------------------------
 
-    def magento(self, store_view_code: str | None):
+    def magento(self, store_view_code: str | None) -> MagentoClient:
         if store_view_code not in self._clients:
             self._clients[store_view_code] = self.magento_factory(store_view_code)
         return self._clients[store_view_code]
@@ -137,7 +142,7 @@ class OrderImporter:
         token = secrets.token_hex(16)
         now = self.now()
         with self.session_factory() as session:
-            result = session.execute(
+            claimed = rows_matched(session,
                 update(AmazonOrderRecord)
                 .where(
                     AmazonOrderRecord.store_id == store_id,
@@ -149,7 +154,7 @@ class OrderImporter:
                 .execution_options(synchronize_session=False)
             )
             session.commit()
-        return token if result.rowcount == 1 else None
+        return token if claimed == 1 else None
 
     def release(self, store_id: int, amazon_order_id: str, token: str) -> None:
         with self.session_factory() as session:
@@ -190,7 +195,7 @@ class OrderImporter:
         Only an optimization: anything that goes wrong here is left for each import to ask on its own.
         """
         with self.session_factory() as session:
-            store = session.get(Store, store_id)
+            store = session.get_one(Store, store_id)
             settings = order_settings(store.order_settings)
             if not settings.import_enabled:
                 return
@@ -216,7 +221,7 @@ class OrderImporter:
 
     def _link_existing(self, store_id: int, amazon_order_ids: list[str]) -> int:
         with self.session_factory() as session:
-            store = session.get(Store, store_id)
+            store = session.get_one(Store, store_id)
             settings = order_settings(store.order_settings)
             records = {
                 r.amazon_order_id: r
@@ -265,7 +270,7 @@ class OrderImporter:
                 .filter_by(store_id=store_id, amazon_order_id=amazon_order_id)
                 .one()
             )
-            store = session.get(Store, store_id)
+            store = session.get_one(Store, store_id)
             settings = order_settings(store.order_settings)
             if not settings.import_enabled:
                 return ImportOutcome(amazon_order_id, None, "Import Amazon Orders is Disabled for this store")
@@ -334,7 +339,8 @@ class OrderImporter:
         log.info("order %s in error: %s", record.amazon_order_id, message)
         return ImportOutcome(record.amazon_order_id, ImportState.ERROR, message)
 
-    def _link_before_leaving(self, session, record, settings: OrderSettings, order: AmazonOrder,
+    def _link_before_leaving(self, session: Session, record: AmazonOrderRecord, settings: OrderSettings,
+                             order: AmazonOrder,
                              decision: Decision, actor: str) -> ImportOutcome:
         """An order Amazon says not to import (canceled...) that may exist in Commerce: find and link it first.
 
@@ -369,7 +375,8 @@ class OrderImporter:
         return ImportOutcome(record.amazon_order_id, ImportState.IMPORTED, record.notes,
                              record.magento_entity_id, record.magento_increment_id)
 
-    def _look_up(self, session, record, magento, message: str, actor: str) -> bool:
+    def _look_up(self, session: Session, record: AmazonOrderRecord, magento: MagentoClient, message: str,
+                 actor: str) -> bool:
         """Find the order's Commerce order(s) by ext_order_id; link the kept one and settle any duplicate."""
         refs = magento.find_all_orders_by_ext_order_ids([record.amazon_order_id]).get(record.amazon_order_id)
         if not refs:
@@ -381,7 +388,8 @@ class OrderImporter:
             session.commit()
         return True
 
-    def _find_or_create(self, session, record, store, settings: OrderSettings, order: AmazonOrder, magento, actor):
+    def _find_or_create(self, session: Session, record: AmazonOrderRecord, store: Store, settings: OrderSettings,
+                        order: AmazonOrder, magento: MagentoClient, actor: str) -> bool:
         """True: created now; False: found and linked. Raises CreateInDoubt while an earlier create may run."""
         amazon_number = settings.order_number_source is OrderNumberSource.AMAZON
         if record.create_attempts or record.create_in_doubt_until is not None:
@@ -427,14 +435,16 @@ class OrderImporter:
         self._link(session, record, ref, f"Created Commerce order #{ref.increment_id}", actor)
         return True
 
-    def _link(self, session: Session, record: AmazonOrderRecord, ref, message: str, actor: str) -> None:
+    def _link(self, session: Session, record: AmazonOrderRecord, ref: MagentoOrderRef, message: str,
+              actor: str) -> None:
         record.magento_entity_id = ref.entity_id
         record.magento_increment_id = ref.increment_id
         record.create_in_doubt_until = None
         add_event(record, "linked", message + ".", actor)
         session.commit()  # the link must survive whatever happens next
 
-    def _build(self, session, store, settings: OrderSettings, order: AmazonOrder, magento) -> dict:
+    def _build(self, session: Session, store: Store, settings: OrderSettings, order: AmazonOrder,
+               magento: MagentoClient) -> dict[str, Any]:
         catalog_sku = sku_mapper(session, store.id, (item.seller_sku for item in order.items))
         skus = sorted({catalog_sku(item.seller_sku) for item in order.items})
         products = magento.products_by_skus(skus)
@@ -457,20 +467,24 @@ class OrderImporter:
             self._check_salable(order, catalog_sku, magento)
         return payload
 
-    def _customer(self, settings: OrderSettings, order: AmazonOrder, store_view, magento):
+    def _customer(self, settings: OrderSettings, order: AmazonOrder, store_view: StoreView,
+                  magento: MagentoClient) -> CustomerRef | None:
         """Guest (ASC's default), a predefined customer, or ASC's "Build New Customer Account"."""
         return customer_for_order(magento, settings, order, store_view)
 
-    def _check_salable(self, order: AmazonOrder, catalog_sku, magento) -> None:
+    def _check_salable(self, order: AmazonOrder, catalog_sku: Callable[[str], str], magento: MagentoClient) -> None:
         """ASC refuses an order with a product not salable in its quantity; the sync's batch check usually
         answered already (`bridge.importer.salability`)."""
         refused = unsalable_skus(magento, quantities(order, catalog_sku))
         if refused:
             raise OrderBuildError(f'Cannot create sales order: Product "{refused[0]}" in order is not salable')
 
-    def _finish(self, session, record, settings: OrderSettings, order: AmazonOrder, magento, *, fresh, actor):
-        """The steps after creation, each safe to repeat."""
+    def _finish(self, session: Session, record: AmazonOrderRecord, settings: OrderSettings, order: AmazonOrder,
+                magento: MagentoClient, *, fresh: bool, actor: str) -> None:
+        """The steps after creation (the record is linked by now), each safe to repeat."""
         entity_id = record.magento_entity_id
+        if entity_id is None:
+            raise ValueError(f"Amazon order {record.amazon_order_id} has no Commerce order to finish")
         current = None if fresh else magento.get_order(entity_id)
         links = order_links(self.public_base_url, order.amazon_order_id)
         # A fresh order carries the links comment from its create payload; a linked one may lack it.
@@ -543,11 +557,11 @@ def _refusal(record: AmazonOrderRecord, exc: Exception) -> str:
     return f"Commerce order #{record.magento_increment_id} was created, but {refused}: {exc}"
 
 
-def _has_link_comment(magento_order: dict) -> bool:
+def _has_link_comment(magento_order: dict[str, Any]) -> bool:
     return any(LINK_COMMENT_MARK in (h.get("comment") or "") for h in magento_order.get("status_histories") or [])
 
 
-def _is_invoiced(magento_order: dict) -> bool:
+def _is_invoiced(magento_order: dict[str, Any]) -> bool:
     return Decimal(str(magento_order.get("total_invoiced") or 0)) > 0 or magento_order.get("state") in (
         "processing",
         "complete",

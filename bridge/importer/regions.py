@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bridge.magento.errors import MagentoNotFound
 from bridge.magento.models import Country, Region
@@ -75,7 +75,7 @@ class RegionResolver:
             self.add_country(country)
 
     @classmethod
-    def from_json(cls, countries: Iterable[dict]) -> RegionResolver:
+    def from_json(cls, countries: Iterable[dict[str, Any]]) -> RegionResolver:
         """From the raw answers of `GET /V1/directory/countries[/{id}]`."""
         return cls(Country.from_json(c) for c in countries)
 

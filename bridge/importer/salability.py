@@ -11,12 +11,16 @@ called salable unless Magento said its quantity, together with the batch's, was 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import redis
 
 from bridge.domain import AmazonOrder
+
+if TYPE_CHECKING:
+    from bridge.magento.client import MagentoClient
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,8 @@ class SalableBudget:
         self.ttl_seconds = ttl_seconds
 
     @classmethod
-    def for_client(cls, magento) -> SalableBudget:
-        cache = getattr(magento, "reference_cache", None)
+    def for_client(cls, magento: MagentoClient) -> SalableBudget:
+        cache = magento.reference_cache
         if cache is None:
             return cls(None, "")
         return cls(cache.connection, cache.prefix)
@@ -69,7 +73,8 @@ class SalableBudget:
         except redis.RedisError as exc:
             log.warning("salable budget unavailable: %s", exc)
             return {}
-        return {sku: Decimal(v.decode()) for sku, v in zip(skus, values, strict=True) if v is not None}
+        return {sku: Decimal(v.decode() if isinstance(v, bytes) else v)
+                for sku, v in zip(skus, values, strict=True) if v is not None}
 
     def grant(self, stock_id: int, quantities: Mapping[str, Decimal | int]) -> None:
         """Add to the budget. Callers add only what Magento said is salable *together with* what is left."""
@@ -97,7 +102,7 @@ class SalableBudget:
         return taken
 
 
-def batch_quantities(orders: Iterable[tuple[AmazonOrder, object]]) -> dict[str, int]:
+def batch_quantities(orders: Iterable[tuple[AmazonOrder, Callable[[str], str]]]) -> dict[str, int]:
     """Quantity per catalog SKU over several merchant-fulfilled orders (FBA orders take no Commerce stock)."""
     from bridge.stock import quantities
 
@@ -111,7 +116,7 @@ def batch_quantities(orders: Iterable[tuple[AmazonOrder, object]]) -> dict[str, 
     return total
 
 
-def grant_for_batch(magento, totals: Mapping[str, int]) -> int:
+def grant_for_batch(magento: MagentoClient, totals: Mapping[str, int]) -> int:
     """Ask Magento once about a batch's totals and grant what is salable; the number of SKUs granted."""
     if not totals:
         return 0
@@ -125,7 +130,7 @@ def grant_for_batch(magento, totals: Mapping[str, int]) -> int:
     return len(granted)
 
 
-def unsalable_skus(magento, wanted: Mapping[str, int]) -> list[str]:
+def unsalable_skus(magento: MagentoClient, wanted: Mapping[str, int]) -> list[str]:
     """The SKUs of one order that are not salable in its quantity: budget first, then one live call."""
     wanted = {sku: qty for sku, qty in wanted.items()}
     if not wanted:

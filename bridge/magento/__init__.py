@@ -1,6 +1,6 @@
 """Magento 2 REST client of the bridge: `MagentoClient`, its error hierarchy and search criteria."""
 
-from bridge.magento.client import MagentoClient, MagentoProtocolError, RetryPolicy
+from bridge.magento.client import MagentoClient, MagentoProtocolError
 from bridge.magento.errors import (
     MagentoAuthError,
     MagentoConnectionError,
@@ -15,6 +15,7 @@ from bridge.magento.errors import (
 )
 from bridge.magento.models import Country, CustomerRef, MagentoOrderRef, Product, Region, SourceItem, StoreView, Track
 from bridge.magento.search import Filter, SearchCriteria, SearchResult
+from bridge.retry import RetryPolicy
 
 __all__ = [
     "Country",

@@ -20,6 +20,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -113,6 +114,20 @@ def _connect_failed(exc: BaseException) -> bool:
     return False
 
 
+@dataclass
+class _Remembered:
+    """Reference data one client asks for once in its lifetime (the shared `ReferenceCache` outlives it)."""
+
+    websites: list[dict[str, Any]] | None = None
+    stock_id: int | None = None
+    store_configs: list[dict[str, Any]] | None = None
+    store_views: list[StoreView] | None = None
+    gift_messages_allowed: dict[str, bool] = field(default_factory=dict)  # by store view code
+    countries: dict[str, Country] = field(default_factory=dict)  # by upper-case country id
+    all_countries: list[Country] | None = None
+    store_code_known: bool | None = None  # whether Magento has this client's store view
+
+
 class MagentoClient:
     """Magento REST calls the bridge makes, with typed results.
 
@@ -129,7 +144,7 @@ class MagentoClient:
         retry: RetryPolicy | None = None,
         reference_cache: ReferenceCache | None = None,
         sleep: Callable[[float], None] = time.sleep,
-    ):
+    ) -> None:
         self.settings = settings
         self.sleep = sleep
         self.reference_cache = reference_cache
@@ -152,7 +167,7 @@ class MagentoClient:
             )
         else:
             raise ValueError(f"unknown Magento auth mode {settings.auth_mode!r}")
-        self._cache: dict[str, Any] = {}
+        self._remembered = _Remembered()
         self._msi: bool | None = None  # None: unknown yet; False: MSI routes missing, use legacy stock
 
     def __repr__(self) -> str:
@@ -243,10 +258,10 @@ class MagentoClient:
         store view shows up as "no route" on every call: say what it is (`StoreViewMissing`)."""
         if self.store_code in (None, "all"):
             return
-        if "store_code_known" not in self._cache:
+        if self._remembered.store_code_known is None:
             codes = {view.code for view in self.for_store(None).store_views()}
-            self._cache["store_code_known"] = self.store_code in codes
-        if not self._cache["store_code_known"]:
+            self._remembered.store_code_known = self.store_code in codes
+        if not self._remembered.store_code_known:
             raise StoreViewMissing(self.store_code) from error
 
     def _wait(self, method: str, path: str, attempt: int, retry_after: str | None, error: MagentoError) -> None:
@@ -270,6 +285,14 @@ class MagentoClient:
 
     def post(self, path: str, body: Any = None, *, counter_key: str | None = None) -> Any:
         return self.request("POST", path, body=body if body is not None else {}, counter_key=counter_key)
+
+    def _get_object(self, path: str, *, counter_key: str | None = None) -> dict[str, Any]:
+        """GET of one JSON object (an order, a stock item); any other answer is Magento breaking its contract."""
+        data = self.get(path, counter_key=counter_key)
+        if not isinstance(data, dict):
+            raise MagentoProtocolError(f"GET {path}: the answer is not a JSON object", request_sent=True,
+                                       method="GET", path=path)
+        return data
 
     def put(self, path: str, body: Any = None, *, counter_key: str | None = None) -> Any:
         return self.request("PUT", path, body=body if body is not None else {}, counter_key=counter_key)
@@ -340,7 +363,7 @@ class MagentoClient:
         return found
 
     def get_order(self, entity_id: int) -> dict[str, Any]:
-        return self.get(f"V1/orders/{int(entity_id)}", counter_key="V1/orders/{id}")
+        return self._get_object(f"V1/orders/{int(entity_id)}", counter_key="V1/orders/{id}")
 
     def create_order(self, payload: dict[str, Any]) -> MagentoOrderRef:
         """`PUT /V1/orders/create` with `{"entity": {...}}` (see `bridge.importer.order_builder`)."""
@@ -555,7 +578,7 @@ class MagentoClient:
         return int(answer["stock_id"])
 
     def legacy_stock_item(self, sku: str) -> dict[str, Any]:
-        return self.get(f"V1/stockItems/{_seg(sku)}", counter_key="V1/stockItems/{sku}")
+        return self._get_object(f"V1/stockItems/{_seg(sku)}", counter_key="V1/stockItems/{sku}")
 
     def salable_qty(self, sku: str, stock_id: int = 1) -> Decimal:
         ok, answer = self._msi_call(
@@ -622,13 +645,13 @@ class MagentoClient:
         return {sku: self.is_salable(sku, qty, stock) for sku, qty in wanted.items()}
 
     def websites(self) -> list[dict[str, Any]]:
-        if "websites" not in self._cache:
-            self._cache["websites"] = list(self._reference("V1/store/websites") or [])
-        return self._cache["websites"]
+        if self._remembered.websites is None:
+            self._remembered.websites = list(self._reference("V1/store/websites") or [])
+        return self._remembered.websites
 
     def default_stock_id(self) -> int:
         """The MSI stock of this client's store view's website (cached; 1 without MSI)."""
-        if "stock_id" not in self._cache:
+        if self._remembered.stock_id is None:
             views = self.store_views()
             view = next((v for v in views if v.code == self.store_code), None) if self.store_code else None
             view = view or next((v for v in views if v.id != 0), None)
@@ -639,8 +662,8 @@ class MagentoClient:
                 shared = self.stock_id_for_website(website["code"]) if website else 1
                 if self.reference_cache:
                     self.reference_cache.set(key, shared)
-            self._cache["stock_id"] = int(shared)
-        return self._cache["stock_id"]
+            self._remembered.stock_id = int(shared)
+        return self._remembered.stock_id
 
     def is_salable(self, sku: str, qty: Decimal | int, stock_id: int | None = None) -> bool:
         """Can `qty` of `sku` be sold from the store view's stock (MSI, else legacy stock item)?"""
@@ -722,13 +745,13 @@ class MagentoClient:
         return cached
 
     def store_configs(self) -> list[dict[str, Any]]:
-        if "store_configs" not in self._cache:
-            self._cache["store_configs"] = list(self._reference("V1/store/storeConfigs") or [])
-        return self._cache["store_configs"]
+        if self._remembered.store_configs is None:
+            self._remembered.store_configs = list(self._reference("V1/store/storeConfigs") or [])
+        return self._remembered.store_configs
 
     def store_views(self) -> list[StoreView]:
         """Store views joined with their configs (currencies, locale); fetched once per client."""
-        if "store_views" not in self._cache:
+        if self._remembered.store_views is None:
             views = list(self._reference("V1/store/storeViews") or [])
             configs = {int(c["id"]): c for c in self.store_configs()}
             out = []
@@ -750,8 +773,8 @@ class MagentoClient:
                         weight_unit=config.get("weight_unit"),
                     )
                 )
-            self._cache["store_views"] = out
-        return self._cache["store_views"]
+            self._remembered.store_views = out
+        return self._remembered.store_views
 
     def store_view(self, code: str) -> StoreView:
         for view in self.store_views():
@@ -769,11 +792,12 @@ class MagentoClient:
         by all workers), so gift orders cost no call of their own.
         """
         key = f"gift_messages_allowed:{store_code}"
-        if key not in self._cache and self.reference_cache is not None:
+        remembered = self._remembered.gift_messages_allowed
+        if store_code not in remembered and self.reference_cache is not None:
             shared = self.reference_cache.get(key)
             if shared is not None:
-                self._cache[key] = bool(shared)
-        if key not in self._cache:
+                remembered[store_code] = bool(shared)
+        if store_code not in remembered:
             self.calls["POST graphql storeConfig"] += 1
             allowed = answered = False
             try:
@@ -789,29 +813,27 @@ class MagentoClient:
                 allowed = str(config.get("allow_order") or "0") == "1" and not answer.get("errors")
             except (requests.exceptions.RequestException, ValueError, AttributeError):
                 allowed = answered = False
-            self._cache[key] = allowed
+            remembered[store_code] = allowed
             if answered and self.reference_cache is not None:
                 self.reference_cache.set(key, allowed)
-        return self._cache[key]
+        return remembered[store_code]
 
     def country(self, country_id: str) -> Country:
-        key = f"country:{country_id.upper()}"
-        if key not in self._cache:
-            data = self._reference(
-                f"V1/directory/countries/{_seg(country_id.upper())}", counter_key="V1/directory/countries/{id}"
-            )
-            self._cache[key] = Country.from_json(data)
-        return self._cache[key]
+        key = country_id.upper()
+        if key not in self._remembered.countries:
+            data = self._reference(f"V1/directory/countries/{_seg(key)}", counter_key="V1/directory/countries/{id}")
+            self._remembered.countries[key] = Country.from_json(data)
+        return self._remembered.countries[key]
 
     def countries(self) -> list[Country]:
         """All countries with their regions, in one call (cached)."""
-        if "countries" not in self._cache:
+        if self._remembered.all_countries is None:
             data = self._reference("V1/directory/countries") or []
             countries = [Country.from_json(c) for c in data]
             for c in countries:
-                self._cache[f"country:{c.id.upper()}"] = c
-            self._cache["countries"] = countries
-        return self._cache["countries"]
+                self._remembered.countries[c.id.upper()] = c
+            self._remembered.all_countries = countries
+        return self._remembered.all_countries
 
     def find_customers_by_email(self, email: str, *, website_id: int | None = None) -> list[CustomerRef]:
         criteria = SearchCriteria().where("email", email)

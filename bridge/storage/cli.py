@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from bridge.config import ConfigError
 
+if TYPE_CHECKING:
+    from bridge.runtime import Runtime
 
-def _runtime(ctx: click.Context):
+
+def _runtime(ctx: click.Context) -> Runtime:
     from bridge.runtime import Runtime
 
     try:
@@ -50,7 +54,8 @@ def stores() -> None:
 @click.option("--import-from", default=None, help="ISO date-time (UTC); orders placed before are never created. "
               "Default: now.")
 @click.pass_context
-def stores_add(ctx, code, name, seller_id, marketplace_id, refresh_token_env, region, store_view, import_from):
+def stores_add(ctx: click.Context, code: str, name: str, seller_id: str, marketplace_id: str, refresh_token_env: str,
+               region: str, store_view: str, import_from: str | None) -> None:
     """Connect an Amazon store. Its order settings start at ASC's defaults (import Enabled)."""
     from bridge.storage.stores import StoreError, create_store
 
@@ -76,7 +81,7 @@ def stores_add(ctx, code, name, seller_id, marketplace_id, refresh_token_env, re
 
 @stores.command("list")
 @click.pass_context
-def stores_list(ctx) -> None:
+def stores_list(ctx: click.Context) -> None:
     from sqlalchemy import select
 
     from bridge.storage.models import Store

@@ -6,19 +6,24 @@ journaling and a busy timeout; PostgreSQL needs nothing special.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.config import DatabaseSettings
 from bridge.errors import BridgeError
 
+# What the sync, importer and outbox open sessions with (`with session_factory() as session:`): a sessionmaker,
+# or `Database.session`, which also commits on success.
+SessionFactory = Callable[[], AbstractContextManager[Session]]
 
-def engine_options(settings: DatabaseSettings) -> dict:
+
+def engine_options(settings: DatabaseSettings) -> dict[str, Any]:
     """Keyword arguments for `create_engine` (also given to Flask-SQLAlchemy)."""
     url = make_url(settings.url)
     if url.get_backend_name() == "sqlite":
@@ -38,13 +43,19 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every sqlite test
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:  # pragma: no cover - every sqlite test
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def rows_matched(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE in `session`; how many rows it matched (claims compare it with 1)."""
+    result = cast(CursorResult[Any], session.execute(statement))  # a DML statement's result is a CursorResult
+    return result.rowcount
 
 
 class DatabaseDriverMissing(BridgeError):
@@ -67,7 +78,7 @@ def make_engine(settings: DatabaseSettings) -> Engine:
 class Database:
     """One engine and its session factory, for code that runs outside Flask."""
 
-    def __init__(self, settings: DatabaseSettings):
+    def __init__(self, settings: DatabaseSettings) -> None:
         self.settings = settings
         self.engine = make_engine(settings)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)

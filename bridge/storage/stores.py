@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from enum import Enum
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +23,8 @@ from bridge.order_settings import (
     StockHandling,
 )
 from bridge.storage.models import SkuMapping, Store, StoreOrderSettings, SyncCursor, utcnow
+
+E = TypeVar("E", bound=Enum)
 
 
 class StoreError(BridgeError):
@@ -77,7 +81,7 @@ def get_store(session: Session, code_or_id: str | int) -> Store:
 def order_settings(row: StoreOrderSettings) -> OrderSettings:
     """The importer's view of a settings row; unknown stored values fall back to ASC's defaults."""
 
-    def enum(cls, value, default):
+    def enum(cls: type[E], value: str | None, default: E) -> E:
         try:
             return cls(value)
         except ValueError:
@@ -106,7 +110,8 @@ def order_settings(row: StoreOrderSettings) -> OrderSettings:
     )
 
 
-def sku_mapper(session: Session, store_id: int, seller_skus: Iterable[str] | None = None):
+def sku_mapper(session: Session, store_id: int, seller_skus: Iterable[str] | None = None
+               ) -> Callable[[str], str]:
     """Seller SKU -> catalog SKU for one store: the mapping when there is one, else the same SKU (ASC).
 
     Pass the SKUs at hand (an order's) to read only their mappings; a store may have thousands.
