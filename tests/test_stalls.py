@@ -373,6 +373,55 @@ def test_a_job_left_with_a_dangling_execution_record_can_be_queued_again(bridge)
     assert len(Queue(queues.SYNC, connection=conn)) == 1
 
 
+def _lose_in_dequeue(conn, job: Job, seconds_ago: float) -> None:
+    """What a worker SIGKILLed between taking a job off its queue and recording it as started leaves behind
+    (seen in the 2,000-order chaos run): the job `queued`, in no queue and no registry."""
+    assert conn.lrem(Queue(job.origin, connection=conn).key, 0, job.id) == 1
+    _set_enqueued_at(conn, job, seconds_ago)
+
+
+def _set_enqueued_at(conn, job: Job, seconds_ago: float) -> None:
+    enqueued = datetime.now(UTC) - timedelta(seconds=seconds_ago)
+    conn.hset(job.key, "enqueued_at", enqueued.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+
+def test_an_import_job_lost_by_a_worker_killed_as_it_took_it_is_queued_again(bridge):
+    bridge.add_products([("SKU-1", "Thing", "10.00")])
+    order = v2026_order("111-0000037-0000001")
+    bridge.seed_amazon([order])
+    sync_store(bridge.runtime, bridge.store_id, dispatch=lambda ids: None)
+    conn = bridge.runtime.redis
+    scheduler = Scheduler(bridge.runtime, name="test-scheduler")
+    assert scheduler.requeue_orphaned_imports(datetime.now(UTC)) == [order["orderId"]]
+    job = Job.fetch(queues.import_job_id(bridge.store_id, order["orderId"]), connection=conn)
+
+    _lose_in_dequeue(conn, job, seconds_ago=5)  # a moment ago: a worker may be starting it right now
+    assert scheduler.requeue_orphaned_imports(datetime.now(UTC)) == []
+    _set_enqueued_at(conn, job, seconds_ago=queues.LOST_AFTER_SECONDS + 1)  # a minute on, no worker has it
+    assert scheduler.requeue_orphaned_imports(datetime.now(UTC)) == [order["orderId"]]
+    assert Queue(queues.ORDERS, connection=conn).get_job_ids() == [job.id]
+    assert Job.fetch(job.id, connection=conn).get_status() == "queued"
+
+
+def test_a_long_queue_is_not_mistaken_for_lost_jobs(bridge):
+    """A backlog: jobs queued minutes ago and still in their queue are pending, not lost."""
+    conn = bridge.runtime.redis
+    job = queues.enqueue_import(conn, bridge.store_id, "111-0000038-0000001")
+    _set_enqueued_at(conn, job, seconds_ago=600)
+    assert queues.idle_job_ids(conn, [job.id], now=datetime.now(UTC), quiet_seconds=60) == set()
+    assert queues.enqueue_import(conn, bridge.store_id, "111-0000038-0000001") is None
+    assert Queue(queues.ORDERS, connection=conn).get_job_ids() == [job.id]
+
+
+def test_a_sync_job_lost_by_a_worker_killed_as_it_took_it_does_not_stop_the_store_syncing(bridge):
+    """The store's sync has one job id: lost that way, it would refuse every tick's enqueue for ever."""
+    conn = bridge.runtime.redis
+    job = queues.enqueue_sync(conn, bridge.store_id)
+    _lose_in_dequeue(conn, job, seconds_ago=queues.LOST_AFTER_SECONDS + 1)
+    assert queues.enqueue_sync(conn, bridge.store_id) is not None
+    assert Queue(queues.SYNC, connection=conn).get_job_ids() == [job.id]
+
+
 def test_an_import_deferred_by_a_magento_outage_ends_its_job_and_leaves_no_failed_job(bridge, tmp_path, monkeypatch):
     """Magento answering 500 to everything: the import job ends (no failed job for work still to be done), the
     order stays queued and the sweep queues it again after the quiet time; once Magento is back it imports."""
