@@ -50,6 +50,7 @@ from rq import Queue
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bridge.config import SyncSettings  # noqa: E402
 from bridge.storage.models import AmazonOrderRecord, OutboundAction, Store, StoreOrderSettings  # noqa: E402
 from bridge.storage.stores import create_store  # noqa: E402
 from jobs import queues  # noqa: E402
@@ -266,7 +267,9 @@ def run(n_orders: int, *, seed: int = 2026, workers: int = 3, chaos_seconds: flo
             amazon.seed_orders(batch, seller_id=seller)
         amazon.advance_clock(180)
 
-        env = write_config(bridge, work / "config.toml")
+        # The deployed claim lease (renewed by a heartbeat while its importer lives), not the tests' longer one:
+        # a killed worker's order waits this long before another worker may take it.
+        env = write_config(bridge, work / "config.toml", lease_seconds=SyncSettings.claim_lease_seconds)
         with open(work / "config.toml", "a") as config:
             config.write('schedule = "* * * * *"\n')
         config_text = (work / "config.toml").read_text().replace(
@@ -528,6 +531,8 @@ def _settled(twins: Twins, bridge, on_amazon: dict, seen_commerce: dict, cancels
         return False
     if busy:
         return False
+    if _imports_in_flight(bridge):
+        return False
     if any(importable(o) and oid not in seen_commerce for oid, o in on_amazon.items()):
         return False
     for oid in cancels_requested:
@@ -565,6 +570,19 @@ def _diagnose(bridge) -> list[str]:
         lines.append(f"worker {worker.name}: {worker.get_state()}, job {worker.get_current_job_id()}, "
                      f"heartbeat {worker.last_heartbeat}")
     return lines
+
+
+def _imports_in_flight(bridge) -> bool:
+    """An order still queued in the bridge's database (say, its Commerce order created but the import not
+    finished when its worker was killed, waiting for the claim to run out): the stock and state checks would
+    judge work that is still going on."""
+    from sqlalchemy import func, select
+
+    from bridge.storage.models import AmazonOrderRecord
+
+    o = AmazonOrderRecord
+    with bridge.runtime.db.session() as session:
+        return bool(session.scalar(select(func.count()).select_from(o).where(o.import_state == "queued")))
 
 
 def _commerce_followed_cancels(bridge, on_amazon: dict, cancels_requested: set[str]) -> bool:
