@@ -51,10 +51,10 @@ def import_job_id(store_id: int, amazon_order_id: str) -> str:
 
 
 def idle_job_ids(connection: Redis, job_ids: list[str], *, now: datetime, quiet_seconds: float) -> set[str]:
-    """Of these job ids, those no job will run: never queued (or lost with Redis), lost by a killed worker
-    (`_lost_in_dequeue`), or ended (finished, failed, stopped) more than `quiet_seconds` ago. The quiet time
-    is the back-off of work that keeps failing (Magento down), so a sweep does not re-run every order at every
-    poll. One round trip, and a second only for jobs queued longer than LOST_AFTER_SECONDS."""
+    """Of these job ids, those no job will run: never queued (or lost with Redis), lost by a worker killed as it
+    took it (see LOST_AFTER_SECONDS), or ended (finished, failed, stopped) more than `quiet_seconds` ago. The
+    quiet time is the back-off of work that keeps failing (Magento down), so a sweep does not re-run every order
+    at every poll. One round trip, and a second only for jobs queued longer than LOST_AFTER_SECONDS."""
     pipe = connection.pipeline(transaction=False)
     for job_id in job_ids:
         pipe.hmget(Job.key_for(job_id), "status", "ended_at", "enqueued_at", "origin")
@@ -78,8 +78,11 @@ def idle_job_ids(connection: Redis, job_ids: list[str], *, now: datetime, quiet_
     return idle
 
 
-# A worker takes a job off its queue and marks it started within milliseconds; queued this long and missing
-# from its queue, a job was taken by a worker killed in between (see `_lost_in_dequeue`).
+# RQ pops a job's id off its queue, then records it as started, within milliseconds. A worker SIGKILLed
+# between the two leaves the job `queued` in no queue and no registry: no worker will ever run it, RQ's cleanups
+# do not see it, and its unique id would refuse every later enqueue of that work (a store that never syncs
+# again, an order that never imports). Queued this long and missing from its queue, a job is lost: it counts as
+# idle, and an enqueue replaces it like a finished one.
 LOST_AFTER_SECONDS = 60.0
 
 
@@ -90,17 +93,6 @@ def _parse(raw: bytes | None) -> datetime | None:
 def _older_than(raw: bytes | None, now: datetime, seconds: float) -> bool:
     at = _parse(raw)
     return at is not None and (now - at).total_seconds() >= seconds
-
-
-def _lost_in_dequeue(job: Job, now: datetime) -> bool:
-    """RQ pops a job's id off the queue list, then records it as started. A worker SIGKILLed between the
-    two leaves the job `queued` in no queue and no registry: no worker will ever run it, RQ's cleanups do not
-    see it, and its unique id would refuse every later enqueue of that work (a store that never syncs again,
-    an order that never imports). Such a job is replaced like a finished one."""
-    enqueued = job.enqueued_at
-    if enqueued is None or (now - enqueued.replace(tzinfo=UTC)).total_seconds() < LOST_AFTER_SECONDS:
-        return False
-    return job.connection.lpos(Queue(job.origin, connection=job.connection).key, job.id) is None
 
 
 def _delete(job: Job) -> None:
@@ -119,7 +111,9 @@ def _enqueue_unique(q: Queue, func: str, job_id: str, *args, timeout: int, retry
     existing = Job.fetch(job_id, connection=q.connection) if Job.exists(job_id, connection=q.connection) else None
     if existing is not None:
         status = existing.get_status(refresh=True)
-        if status in PENDING_STATUSES and not (status == "queued" and _lost_in_dequeue(existing, datetime.now(UTC))):
+        lost = status == "queued" and job_id in idle_job_ids(q.connection, [job_id], now=datetime.now(UTC),
+                                                              quiet_seconds=0)
+        if status in PENDING_STATUSES and not lost:
             return None
         _delete(existing)
     try:
