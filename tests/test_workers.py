@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
+import pytest
 from rq import Queue
 from rq.job import Job
 
@@ -53,7 +54,8 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 120) -> subpr
                           text=True, timeout=timeout, check=False)
 
 
-def test_two_worker_processes_import_every_order_exactly_once(bridge, tmp_path):
+@pytest.mark.parametrize("mode", [[], ["--fork"]], ids=["jobs-in-the-worker", "work-horse-per-job"])
+def test_two_worker_processes_import_every_order_exactly_once(bridge, tmp_path, mode):
     catalog = generate_catalog(5, 10)
     bridge.add_products([(p.sku, p.name, p.price) for p in catalog])
     orders = generate_orders(30, 5, catalog, marketplaces=("US",), afn_rate=0.0)
@@ -63,8 +65,8 @@ def test_two_worker_processes_import_every_order_exactly_once(bridge, tmp_path):
 
     logs = [open(tmp_path / f"worker{i}.log", "wb") for i in range(2)]  # noqa: SIM115
     workers = [
-        subprocess.Popen([sys.executable, "-m", "bridge", "worker", "--burst", "--name", f"test-w{i}-{os.getpid()}"],
-                         env=env, cwd=ROOT, stdout=logs[i], stderr=subprocess.STDOUT)
+        subprocess.Popen([sys.executable, "-m", "bridge", "worker", "--burst", *mode, "--name",
+                          f"test-w{i}-{os.getpid()}"], env=env, cwd=ROOT, stdout=logs[i], stderr=subprocess.STDOUT)
         for i in range(2)
     ]
     try:
